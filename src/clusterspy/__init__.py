@@ -1,0 +1,51 @@
+"""clusterspy: cluster analysis of multidimensional signals, for HyperSpy.
+
+``import clusterspy`` adds the ``clusterspy`` namespace to every HyperSpy
+signal::
+
+    import hyperspy.api as hs
+    import clusterspy
+
+    s = hs.load("map.bcf")[-1]
+    s.clusterspy.cluster_analysis("signal", preprocessing="norm", n_clusters=4)
+    labels = s.clusterspy.get_cluster_labels(merged=True)
+
+Every method of the namespace is also a function here, taking the signal as
+its first argument.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("clusterspy")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+from . import datasets
+from .accessor import ClusterspyAccessor, register_accessor
+from .analysis import cluster_analysis, get_cluster_result, predict
+from .getters import (
+    get_cluster_distances,
+    get_cluster_labels,
+    get_cluster_membership,
+    get_cluster_signals,
+)
+from .results import MASKED, NOISE, ClusterResult
+
+register_accessor()
+
+__all__ = [
+    "__version__",
+    "ClusterResult",
+    "ClusterspyAccessor",
+    "MASKED",
+    "NOISE",
+    "cluster_analysis",
+    "datasets",
+    "get_cluster_distances",
+    "get_cluster_labels",
+    "get_cluster_membership",
+    "get_cluster_result",
+    "get_cluster_signals",
+    "predict",
+]

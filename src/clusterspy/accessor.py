@@ -1,0 +1,115 @@
+"""The ``s.clusterspy`` namespace on every HyperSpy signal.
+
+HyperSpy 2.x defines ``cluster_analysis`` and friends on ``BaseSignal``
+itself, and offers no hook to add methods to every signal class, so
+``import clusterspy`` attaches one descriptor, ``BaseSignal.clusterspy``,
+that returns a light accessor bound to the signal (the pattern of pandas and
+xarray accessors). The accessor holds no state: results live in the signal's
+``learning_results``, so they follow ``deepcopy`` and ``save``/``load``.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from . import analysis, getters
+
+__all__ = ["ClusterspyAccessor", "register_accessor", "ACCESSOR_NAME"]
+
+ACCESSOR_NAME = "clusterspy"
+
+
+def _bind(func, name=None):
+    """Turn ``func(signal, ...)`` into a method ``accessor.name(...)``."""
+
+    def method(self, *args, **kwargs):
+        return func(self._signal, *args, **kwargs)
+
+    method.__name__ = name or func.__name__
+    method.__qualname__ = f"ClusterspyAccessor.{method.__name__}"
+    method.__doc__ = func.__doc__
+    signature = inspect.signature(func)
+    params = list(signature.parameters.values())
+    method.__signature__ = signature.replace(
+        parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
+        + params[1:]
+    )
+    return method
+
+
+class ClusterspyAccessor:
+    """Cluster analysis of one signal: ``signal.clusterspy.<method>``.
+
+    Every method is also a plain function of :mod:`clusterspy` taking the
+    signal as its first argument.
+
+    Examples
+    --------
+    >>> import clusterspy
+    >>> s = clusterspy.datasets.spectrum_image(shape=(8, 8), n_channels=32)
+    >>> s.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
+    >>> s.clusterspy.result.n_clusters
+    3
+    """
+
+    def __init__(self, signal):
+        self._signal = signal
+
+    def __repr__(self):
+        return f"<clusterspy accessor of {self._signal!r}>"
+
+    cluster_analysis = _bind(analysis.cluster_analysis)
+    get_cluster_labels = _bind(getters.get_cluster_labels)
+    get_cluster_distances = _bind(getters.get_cluster_distances)
+    get_cluster_membership = _bind(getters.get_cluster_membership)
+
+    def get_cluster_signals(self, signal="mean"):
+        return getters.get_cluster_signals(self._signal, signal)
+
+    get_cluster_signals.__doc__ = getters.get_cluster_signals.__doc__
+
+    @property
+    def result(self):
+        """The stored :class:`~clusterspy.ClusterResult` (see
+        :func:`clusterspy.get_cluster_result`)."""
+        return analysis.get_cluster_result(self._signal)
+
+    def predict(self, signal, cluster_source=None, show_progressbar=None):
+        """Assign another signal's navigation positions to this signal's
+        clusters; see :func:`clusterspy.predict`."""
+        return analysis.predict(self.result, signal, cluster_source, show_progressbar)
+
+
+class _AccessorDescriptor:
+    """Builds a :class:`ClusterspyAccessor` on attribute access.
+
+    Not cached on the instance: HyperSpy re-creates signals freely
+    (``deepcopy``, ``inav``, ``.T``), and a cached accessor would keep a
+    reference cycle alive for nothing.
+    """
+
+    _clusterspy_descriptor = True
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return ClusterspyAccessor
+        return ClusterspyAccessor(obj)
+
+
+def register_accessor(cls=None):
+    """Attach ``clusterspy`` to ``cls`` (default: HyperSpy's ``BaseSignal``).
+
+    Idempotent. Refuses to replace an attribute of the same name that is not
+    ours, so that clusterspy never silently shadows another package.
+    """
+    if cls is None:
+        from hyperspy.signal import BaseSignal as cls
+    existing = inspect.getattr_static(cls, ACCESSOR_NAME, None)
+    if existing is not None:
+        if getattr(existing, "_clusterspy_descriptor", False):
+            return
+        raise AttributeError(
+            f"{cls.__name__} already has an attribute {ACCESSOR_NAME!r} "
+            f"({existing!r}); clusterspy will not replace it."
+        )
+    setattr(cls, ACCESSOR_NAME, _AccessorDescriptor())

@@ -1,0 +1,208 @@
+"""Clustering algorithms: names to scikit-learn estimators, and fitted-model helpers.
+
+``algorithm`` is a name from :data:`ALGORITHM_NAMES` or any object following
+scikit-learn's clustering API: ``fit`` and ``labels_``, or ``fit_predict``.
+Estimators with ``predict_proba`` (Gaussian mixtures) give soft memberships.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .preprocessing import _clone, _validate_params
+from .validation import check_int
+
+__all__ = ["ALGORITHM_NAMES", "make_estimator", "fit_labels"]
+
+#: Algorithm names, with the scikit-learn class each one builds.
+ALGORITHM_NAMES = {
+    "kmeans": "KMeans",
+    "minibatchkmeans": "MiniBatchKMeans",
+    "agglomerative": "AgglomerativeClustering",
+    "spectral": "SpectralClustering",
+    "gaussian_mixture": "GaussianMixture",
+    "dbscan": "DBSCAN",
+    "hdbscan": "HDBSCAN",
+    "birch": "Birch",
+}
+
+# HyperSpy's names, kept so that notebooks port unchanged.
+_ALIASES = {
+    "spectralclustering": "spectral",
+    "gaussianmixture": "gaussian_mixture",
+    "gmm": "gaussian_mixture",
+    "mini_batch_kmeans": "minibatchkmeans",
+}
+
+# Algorithms for which the number of clusters must be given (scikit-learn's
+# silent default of 8 clusters is never what a microscopist wants).
+_NEEDS_N_CLUSTERS = {
+    "kmeans",
+    "minibatchkmeans",
+    "agglomerative",
+    "spectral",
+    "gaussian_mixture",
+    "birch",
+}
+# Algorithms that find the number of clusters themselves.
+_NO_N_CLUSTERS = {"dbscan", "hdbscan"}
+
+
+def _estimator_class(name):
+    import sklearn.cluster
+    import sklearn.mixture
+
+    if name == "gaussian_mixture":
+        return sklearn.mixture.GaussianMixture
+    return getattr(sklearn.cluster, ALGORITHM_NAMES[name])
+
+
+def canonical_name(algorithm):
+    """Return the canonical algorithm name, or ``None`` for an object."""
+    if algorithm is None:
+        return "kmeans"
+    if isinstance(algorithm, str):
+        key = algorithm.lower()
+        key = _ALIASES.get(key, key)
+        if key not in ALGORITHM_NAMES:
+            listed = ", ".join(repr(n) for n in ALGORITHM_NAMES)
+            raise ValueError(
+                f"`algorithm` must be one of {listed}, or a scikit-learn-compatible "
+                f"clustering object; got {algorithm!r}."
+            )
+        return key
+    return None
+
+
+def make_estimator(algorithm, kwargs, random_state):
+    """Build an unfitted estimator from a name or an object.
+
+    Parameters
+    ----------
+    algorithm : str, object or None
+        ``None`` means ``"kmeans"``.
+    kwargs : dict
+        Keyword arguments for a named algorithm's constructor, ``n_clusters``
+        included (translated to ``n_components`` for Gaussian mixtures).
+    random_state : int or numpy.random.RandomState
+        Passed to estimators that take one.
+
+    Returns
+    -------
+    estimator : object
+        A new estimator; objects are cloned so that the user's one is never
+        fitted in place.
+    name : str
+        The canonical name, or the object's class name.
+
+    Examples
+    --------
+    >>> est, name = make_estimator("kmeans", {"n_clusters": 3}, 0)
+    >>> est.n_clusters, est.random_state, name
+    (3, 0, 'kmeans')
+    """
+    kwargs = dict(kwargs)
+    name = canonical_name(algorithm)
+    if name is None:
+        if not (hasattr(algorithm, "fit") or hasattr(algorithm, "fit_predict")):
+            raise TypeError(
+                "`algorithm` must be a name or an object with a fit (and labels_) "
+                f"or fit_predict method; got {type(algorithm).__name__}."
+            )
+        if kwargs:
+            raise TypeError(
+                "Keyword arguments "
+                f"({', '.join(sorted(kwargs))}) only apply to a named `algorithm`; "
+                "set them on the estimator object instead."
+            )
+        estimator = _clone(algorithm)
+        if (
+            hasattr(estimator, "get_params")
+            and "random_state" in estimator.get_params()
+        ):
+            if estimator.get_params()["random_state"] is None:
+                estimator.set_params(random_state=random_state)
+        return estimator, type(algorithm).__name__
+
+    cls = _estimator_class(name)
+    n_clusters = kwargs.pop("n_clusters", None)
+    if name in _NO_N_CLUSTERS:
+        if n_clusters is not None:
+            raise ValueError(
+                f"`n_clusters` is not used by algorithm={name!r}, which finds the "
+                "number of clusters itself; tune `eps`/`min_samples` "
+                "(dbscan) or `min_cluster_size` (hdbscan) instead."
+            )
+    elif n_clusters is None:
+        if not (
+            name == "agglomerative" and kwargs.get("distance_threshold") is not None
+        ):
+            raise ValueError(
+                f"`n_clusters` must be given for algorithm={name!r} (for "
+                "example n_clusters=3); use `estimate_number_of_clusters` to "
+                "choose it."
+            )
+    else:
+        n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
+        if name == "gaussian_mixture":
+            kwargs["n_components"] = n_clusters
+        else:
+            kwargs["n_clusters"] = n_clusters
+    if name == "kmeans":
+        kwargs.setdefault("n_init", "auto")
+    params = cls().get_params()
+    if "random_state" in params:
+        kwargs.setdefault("random_state", random_state)
+    unknown = sorted(set(kwargs) - set(params))
+    if unknown:
+        raise TypeError(
+            f"Unknown keyword argument(s) {', '.join(unknown)} for "
+            f"algorithm={name!r} ({cls.__name__}); valid ones are: "
+            f"{', '.join(sorted(params))}."
+        )
+    estimator = cls(**kwargs)
+    _validate_params(estimator, "keyword arguments for algorithm=" + repr(name))
+    return estimator, name
+
+
+def requested_n_clusters(estimator):
+    """Number of clusters the estimator was asked for, or ``None``."""
+    if not hasattr(estimator, "get_params"):
+        return None
+    params = estimator.get_params()
+    for key in ("n_clusters", "n_components"):
+        value = params.get(key)
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            return int(value)
+    return None
+
+
+def fit_labels(estimator, X):
+    """Fit ``estimator`` on ``X`` and return ``(labels, membership)``.
+
+    ``membership`` is ``predict_proba(X)`` where the estimator has it, else
+    ``None``. Labels follow scikit-learn: ``-1`` marks noise.
+    """
+    if hasattr(estimator, "fit_predict"):
+        labels = estimator.fit_predict(X)
+    else:
+        estimator.fit(X)
+        if hasattr(estimator, "labels_"):
+            labels = estimator.labels_
+        elif hasattr(estimator, "predict"):
+            labels = estimator.predict(X)
+        else:
+            raise AttributeError(
+                f"The fitted {type(estimator).__name__} has neither `labels_` nor "
+                "`predict`; clustering objects must give labels."
+            )
+    labels = np.asarray(labels)
+    if labels.shape != (X.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"{type(estimator).__name__} returned labels of shape {labels.shape} "
+            f"and dtype {labels.dtype}; expected {X.shape[0]} integer labels."
+        )
+    membership = None
+    if hasattr(estimator, "predict_proba"):
+        membership = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    return labels, membership

@@ -1,0 +1,634 @@
+"""Cluster analysis of a HyperSpy signal: the pipeline and its getters.
+
+``signal -> source -> preprocessing -> algorithm -> ClusterResult``; see
+``docs/design.md``. Every function here is also a method of the
+``s.clusterspy`` namespace, with the signal as ``self``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _compute
+from .algorithms import fit_labels, make_estimator, requested_n_clusters
+from .preprocessing import make_preprocessor
+from .results import MASKED, NOISE, ClusterResult, json_safe, pickle_model
+from .sources import (
+    _as_numpy,
+    _is_dask,
+    _is_signal,
+    navigation_mask_to_flat,
+    resolve_source,
+)
+from .validation import check_bool, check_choice, check_random_state_seed, check_signal
+
+__all__ = [
+    "FeaturePlan",
+    "plan_features",
+    "cluster_analysis",
+    "get_cluster_result",
+    "predict",
+]
+
+_NAN_POLICIES = ("raise", "mask")
+
+
+def _progress(show_progressbar):
+    """A dask progress bar if progress is wanted, else a null context."""
+    if show_progressbar is None:
+        from hyperspy.defaults_parser import preferences
+
+        show_progressbar = preferences.General.show_progressbar
+    if show_progressbar:
+        from dask.diagnostics import ProgressBar
+
+        return ProgressBar()
+    return contextlib.nullcontext()
+
+
+def _versions():
+    import dask
+    import hyperspy
+    import sklearn
+
+    from . import __version__
+
+    return {
+        "clusterspy": __version__,
+        "hyperspy": hyperspy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "dask": dask.__version__,
+    }
+
+
+def _describe(obj):
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if _is_signal(obj):
+        title = obj.metadata.General.title
+        return f"<{type(obj).__name__} {title!r}>"
+    return repr(obj)
+
+
+def cluster_analysis(
+    signal,
+    cluster_source,
+    source_for_centers=None,
+    preprocessing=None,
+    preprocessing_kwargs=None,
+    number_of_components=None,
+    navigation_mask=None,
+    signal_mask=None,
+    algorithm=None,
+    return_info=False,
+    random_state=None,
+    nan_policy="raise",
+    show_progressbar=None,
+    **kwargs,
+):
+    """Cluster the navigation positions of a signal.
+
+    Each navigation position (pixel of a map, point of a line scan, image of
+    a stack) is one sample; its features come from ``cluster_source``. The
+    result is stored with the signal (``signal.learning_results.clusterspy``)
+    and read back with the ``get_cluster_*`` getters and the plots.
+
+    Parameters
+    ----------
+    signal : hyperspy.api.signals.BaseSignal
+        Any signal with navigation dimension >= 1, eager or lazy.
+    cluster_source : {"signal", "decomposition", "bss"} or BaseSignal
+        Features: the signal's data; the first ``number_of_components``
+        decomposition or BSS loadings; or another signal with the same
+        navigation size (element maps, fitted parameters, any features; a
+        stack of maps must be transposed with ``.T`` so that the maps' axes
+        are navigation axes).
+    source_for_centers : {"signal", "decomposition", "bss"}, BaseSignal or None
+        Data from which the cluster signals (sum, mean, std, centroid) are
+        computed. ``None`` (default) uses the signal's own data, so cluster
+        signals are physical spectra or images. ``"decomposition"`` and
+        ``"bss"`` use the reconstruction from the first
+        ``number_of_components`` components with the decomposition mean
+        added back.
+    preprocessing : {None, "norm", "l1", "standard", "minmax", "sqrt", "anscombe"} or object
+        Scaling of the features before clustering (see
+        :mod:`clusterspy.preprocessing`), or any object with
+        ``fit_transform``, such as a scikit-learn ``Pipeline``. Default None.
+    preprocessing_kwargs : dict or None
+        Keyword arguments for a named preprocessing.
+    number_of_components : int or None
+        Components used by the ``"decomposition"``/``"bss"`` sources; ``None``
+        takes the number of significant components the decomposition
+        estimated (decomposition) or all components (BSS).
+    navigation_mask : numpy.ndarray, BaseSignal or None
+        Boolean, ``True`` at navigation positions to exclude; an array has
+        HyperSpy's ``navigation_shape`` (x first), as for ``decomposition``.
+        Excluded positions get the label :data:`clusterspy.MASKED` (-2).
+    signal_mask : numpy.ndarray, BaseSignal or None
+        Boolean, ``True`` at channels to exclude from the features of
+        ``"signal"`` and signal sources (shape ``signal_shape``).
+    algorithm : str, object or None
+        ``"kmeans"`` (default), ``"minibatchkmeans"``, ``"agglomerative"``,
+        ``"spectral"``, ``"gaussian_mixture"``, ``"dbscan"``, ``"hdbscan"``,
+        ``"birch"``, or any scikit-learn-compatible clustering object (it is
+        cloned, not fitted in place). Algorithms with ``predict_proba`` give
+        soft memberships.
+    return_info : bool
+        If True, return the fitted estimator.
+    random_state : int, numpy.random.RandomState or None
+        Seed for the algorithm. ``None`` draws a seed and records it in the
+        result's parameters, so every result can be reproduced.
+    nan_policy : {"raise", "mask"}
+        What to do with navigation positions whose features are NaN or
+        infinite: raise an error (default) or exclude them like masked ones.
+    show_progressbar : bool or None
+        Show dask's progress bar while lazy data are read; ``None`` follows
+        HyperSpy's preferences.
+    **kwargs
+        Passed to a named algorithm's constructor, for example
+        ``n_clusters=3`` (required by every algorithm but DBSCAN/HDBSCAN) or
+        ``n_init=10``.
+
+    Returns
+    -------
+    None or estimator
+        The fitted estimator if ``return_info`` is True.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid parameters, before any work is done. The signal is never
+        modified, whether the call succeeds or raises, except that results
+        are stored in ``learning_results.clusterspy`` on success.
+
+    Notes
+    -----
+    Labels are ordered by cluster size, largest first. Cluster means and
+    standard deviations (population, ``ddof=0``) are accumulated in float64
+    over blocks of rows. Lazy signals give the same result as eager ones;
+    their features are computed into memory for fitting, while the cluster
+    signals are accumulated block by block.
+
+    Examples
+    --------
+    >>> import clusterspy
+    >>> s, truth = clusterspy.datasets.spectrum_image(
+    ...     shape=(16, 16), n_channels=64, return_truth=True, random_state=0)
+    >>> s.clusterspy.cluster_analysis(
+    ...     "signal", preprocessing="norm", n_clusters=3, random_state=0)
+    >>> s.clusterspy.get_cluster_labels(merged=True).data.shape
+    (16, 16)
+    """
+    # -- validate everything before any work -----------------------------------------
+    plan = plan_features(
+        signal,
+        cluster_source,
+        preprocessing,
+        preprocessing_kwargs,
+        number_of_components,
+        navigation_mask,
+        signal_mask,
+        nan_policy,
+    )
+    source = plan.source
+    if source_for_centers is None:
+        source_for_centers = "signal"
+    centers_n = number_of_components
+    if isinstance(source_for_centers, str) and source.kind == source_for_centers:
+        centers_n = source.number_of_components
+    centers = resolve_source(
+        signal, source_for_centers, centers_n, None, name="source_for_centers"
+    )
+    if number_of_components is not None and not (
+        source.kind in ("decomposition", "bss")
+        or centers.kind in ("decomposition", "bss")
+    ):
+        raise ValueError(
+            "`number_of_components` only applies when `cluster_source` or "
+            "`source_for_centers` is 'decomposition' or 'bss'."
+        )
+    seed = check_random_state_seed(random_state)
+    estimator, algorithm_name = make_estimator(algorithm, kwargs, seed)
+    return_info = check_bool(return_info, "return_info")
+    k_requested = requested_n_clusters(estimator)
+    plan.check_enough_samples(k_requested)
+
+    # -- features, preprocessing and fit ------------------------------------------------
+    Xp, keep = plan.compute(show_progressbar, k_requested)
+    n_samples = keep.size
+    preprocessor = plan.preprocessor
+    raw_labels, raw_membership = fit_labels(estimator, Xp)
+
+    # -- order clusters by size, largest first -----------------------------------------------
+    k = max(k_requested or 0, int(raw_labels.max()) + 1 if raw_labels.size else 0)
+    if k == 0:
+        raise ValueError(
+            f"{algorithm_name} labelled every sample as noise; no cluster was found "
+            "(for DBSCAN, increase `eps` or decrease `min_samples`)."
+        )
+    sizes = np.bincount(raw_labels[raw_labels >= 0], minlength=k)
+    order = np.argsort(-sizes, kind="stable")  # new label i <- estimator label order[i]
+    rank = np.empty(k, dtype=np.int64)
+    rank[order] = np.arange(k)
+    kept_labels = np.where(raw_labels >= 0, rank[np.maximum(raw_labels, 0)], NOISE)
+
+    labels = np.full(n_samples, MASKED, dtype=np.int64)
+    labels[keep] = kept_labels
+    membership = None
+    if raw_membership is not None and raw_membership.shape == (Xp.shape[0], k):
+        membership = np.full((n_samples, k), np.nan)
+        membership[keep] = raw_membership[:, order]
+
+    # -- centres, distances and centroids in feature space ------------------------------------
+    counts, feature_centers, _ = _compute.grouped_moments(
+        Xp, kept_labels, k, with_m2=False
+    )
+    if (counts == 0).any():
+        import warnings
+
+        warnings.warn(
+            f"{int((counts == 0).sum())} of the {k} clusters have no members; their "
+            "cluster signals are NaN.",
+            UserWarning,
+            stacklevel=2,
+        )
+    kept_distances = _compute.pairwise_distances_to(Xp, feature_centers)
+    distances = np.full((n_samples, k), np.nan)
+    distances[keep] = kept_distances
+    kept_index = np.flatnonzero(keep)
+    centroid_index = np.full(k, -1, dtype=np.int64)
+    for j in range(k):
+        members = np.flatnonzero(kept_labels == j)
+        if members.size:
+            best = members[np.argmin(kept_distances[members, j])]
+            centroid_index[j] = kept_index[best]
+    del Xp
+
+    # -- cluster signals from source_for_centers ---------------------------------------------
+    with _progress(show_progressbar):
+        signals = _cluster_signals(centers, labels, k, centroid_index)
+
+    projection_factors = projection_mean = None
+    decomposition_centre = None
+    if source.kind in ("decomposition", "bss"):
+        _, projection_factors = source._loadings_and_factors()
+        decomposition_centre = signal.learning_results.centre
+        if decomposition_centre == "navigation":
+            projection_mean = _as_numpy(signal.learning_results.mean).reshape(-1)
+
+    parameters = json_safe(
+        {
+            "cluster_source": source.description,
+            "cluster_source_kind": source.kind,
+            "source_for_centers": centers.description,
+            "preprocessing": _describe(preprocessing),
+            "preprocessing_kwargs": preprocessing_kwargs or {},
+            "number_of_components": source.number_of_components,
+            "centers_number_of_components": centers.number_of_components,
+            "navigation_mask": plan.navigation_mask is not None,
+            "signal_mask": source.signal_mask is not None,
+            "algorithm": algorithm_name,
+            "estimator": repr(estimator),
+            "kwargs": {key: _describe(v) for key, v in kwargs.items()},
+            "random_state": seed if isinstance(seed, int) else repr(random_state),
+            "nan_policy": nan_policy,
+            "n_features": int(feature_centers.shape[1]),
+            "decomposition_centre": decomposition_centre,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "signal_title": signal.metadata.General.title,
+        }
+    )
+    result = ClusterResult(
+        labels=labels,
+        n_clusters=k,
+        membership=membership,
+        distances=distances,
+        centers=feature_centers,
+        counts=counts,
+        centroid_index=centroid_index,
+        label_order=order.astype(np.int64),
+        signal_mask=source.signal_mask,
+        navigation_shape=tuple(signal.axes_manager.navigation_shape),
+        projection_factors=projection_factors,
+        projection_mean=projection_mean,
+        parameters=parameters,
+        versions=_versions(),
+        centers_axes=json_safe(centers.signal_axes_dicts()),
+        centers_signal_type=centers.signal.metadata.Signal.signal_type or "",
+        centers_source=centers.kind,
+        _model_bytes=pickle_model(preprocessor, estimator),
+        **signals,
+    )
+    # Stored only now, after everything succeeded: a failed call leaves the
+    # signal exactly as it was.
+    signal.learning_results.clusterspy = result.to_dict()
+    return estimator if return_info else None
+
+
+def _check_enough_samples(n_kept, k):
+    if n_kept < 2:
+        raise ValueError(
+            f"Only {n_kept} navigation position(s) are left to cluster after "
+            "masking; at least 2 are needed."
+        )
+    if k is not None and k > n_kept:
+        raise ValueError(
+            f"`n_clusters`={k} is larger than the number of navigation positions "
+            f"to cluster ({n_kept})."
+        )
+
+
+@dataclass
+class FeaturePlan:
+    """A validated request for features: what to read and how to scale it.
+
+    Built by :func:`plan_features` before any work; :meth:`compute` then
+    reads the data and returns the preprocessed feature matrix. Shared by
+    ``cluster_analysis`` and ``estimate_number_of_clusters`` so that both see
+    exactly the same samples and features.
+    """
+
+    signal: object
+    source: object
+    navigation_mask: np.ndarray | None
+    preprocessor: object
+    nan_policy: str
+
+    @property
+    def keep(self):
+        """Navigation positions not excluded by the navigation mask."""
+        n = self.signal.axes_manager.navigation_size
+        if self.navigation_mask is None:
+            return np.ones(n, dtype=bool)
+        return ~self.navigation_mask
+
+    def check_enough_samples(self, k=None):
+        _check_enough_samples(int(self.keep.sum()), k)
+
+    def raw_features(self, show_progressbar=None):
+        """Features of every navigation position, as NumPy, before masking."""
+        X = self.source.features()
+        if _is_dask(X):
+            with _progress(show_progressbar):
+                X = np.asarray(X.compute())
+        return X
+
+    def compute(self, show_progressbar=None, k=None):
+        """Return ``(Xp, keep)``: preprocessed features of the kept positions.
+
+        ``keep`` is the boolean vector of the positions used (navigation mask
+        and, with ``nan_policy="mask"``, non-finite rows removed). The
+        preprocessor is fitted here, on the kept rows only.
+        """
+        X = self.raw_features(show_progressbar)
+        keep = self.keep
+        finite = _compute.rows_all_finite(X)
+        bad = keep & ~finite
+        if bad.any():
+            if self.nan_policy == "raise":
+                nav_shape = self.signal.axes_manager.navigation_shape
+                first = np.unravel_index(int(np.flatnonzero(bad)[0]), nav_shape[::-1])
+                first = tuple(int(i) for i in first[::-1])
+                raise ValueError(
+                    f"{int(bad.sum())} navigation position(s) have NaN or infinite "
+                    f"features (the first at navigation index {first}); exclude "
+                    "them with `navigation_mask`, or pass nan_policy='mask'."
+                )
+            keep = keep & finite
+            _check_enough_samples(int(keep.sum()), k)
+        X_kept = X if keep.all() else X[keep]
+        if self.preprocessor is None:
+            return X_kept, keep
+        return self.preprocessor.fit_transform(X_kept), keep
+
+
+def plan_features(
+    signal,
+    cluster_source,
+    preprocessing=None,
+    preprocessing_kwargs=None,
+    number_of_components=None,
+    navigation_mask=None,
+    signal_mask=None,
+    nan_policy="raise",
+):
+    """Validate a feature request and return a :class:`FeaturePlan`.
+
+    Does no work on the data: every parameter error is raised here.
+    """
+    check_signal(signal)
+    if signal.axes_manager.navigation_dimension < 1:
+        raise ValueError(
+            "Cluster analysis needs a signal with navigation dimension >= 1 (one "
+            "sample per navigation position); this signal has none. For an image "
+            "whose pixels are samples, use `signal.T`."
+        )
+    source = resolve_source(signal, cluster_source, number_of_components, signal_mask)
+    nav_mask = navigation_mask_to_flat(signal, navigation_mask)
+    preprocessor = make_preprocessor(preprocessing, preprocessing_kwargs)
+    check_choice(nan_policy, "nan_policy", _NAN_POLICIES)
+    plan = FeaturePlan(signal, source, nav_mask, preprocessor, nan_policy)
+    plan.check_enough_samples()
+    return plan
+
+
+def _cluster_signals(centers, labels, k, centroid_index):
+    """Sum, mean, std and centroid signals, in one pass over the data."""
+    shape = (k,) + tuple(centers.signal_array_shape)
+    if centers.kind in ("signal", "user"):
+        data = centers.signal._data_aligned_with_axes
+        data = data.reshape((labels.shape[0], -1))
+        counts, mean, m2 = _compute.grouped_moments(data, labels, k)
+        std = np.sqrt(m2 / np.maximum(counts, 1)[:, None])
+        centroid = np.full(mean.shape, np.nan)
+        present = centroid_index >= 0
+        if present.any():
+            rows = data[centroid_index[present]]
+            centroid[present] = _as_numpy(rows).astype(np.float64)
+    else:
+        A, G = centers.low_rank()
+        A = A.astype(np.float64)
+        G = G.astype(np.float64)
+        counts, mean_a, m2_a = _compute.grouped_moments(A, labels, k, with_m2=False)
+        mean = mean_a @ G.T
+        var = np.full(mean.shape, np.nan)
+        for j in range(k):
+            members = A[labels == j]
+            if members.shape[0]:
+                dev = members - members.mean(axis=0)
+                cov = dev.T @ dev / members.shape[0]
+                # diag(G cov G^T) without forming the channels x channels matrix
+                var[j] = np.einsum("ci,ij,cj->c", G, cov, G)
+        std = np.sqrt(np.maximum(var, 0.0))
+        centroid = np.full(mean.shape, np.nan)
+        present = centroid_index >= 0
+        centroid[present] = A[centroid_index[present]] @ G.T
+    total = mean * counts[:, None]
+    total[counts == 0] = 0.0
+    return {
+        "signal_sum": total.reshape(shape),
+        "signal_mean": mean.reshape(shape),
+        "signal_std": std.reshape(shape),
+        "signal_centroid": centroid.reshape(shape),
+    }
+
+
+# -- reading results back ------------------------------------------------------------
+
+
+def get_cluster_result(signal):
+    """Return the :class:`~clusterspy.ClusterResult` stored with ``signal``.
+
+    Raises
+    ------
+    RuntimeError
+        If no cluster analysis was run, or if the signal's navigation shape
+        changed since (after ``.T``, ``inav`` or a crop).
+
+    Examples
+    --------
+    >>> import clusterspy
+    >>> s = clusterspy.datasets.spectrum_image(shape=(8, 8), n_channels=32)
+    >>> s.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
+    >>> clusterspy.get_cluster_result(s).n_clusters
+    3
+    """
+    check_signal(signal)
+    stored = getattr(signal.learning_results, "clusterspy", None)
+    if not stored:
+        raise RuntimeError(
+            "No clusterspy results on this signal: run "
+            "`signal.clusterspy.cluster_analysis(...)` first."
+        )
+    result = ClusterResult.from_dict(stored)
+    nav_shape = tuple(signal.axes_manager.navigation_shape)
+    if result.navigation_shape != nav_shape:
+        raise RuntimeError(
+            "The stored cluster results were computed for navigation shape "
+            f"{result.navigation_shape}, but this signal's navigation shape is "
+            f"{nav_shape} (after `.T`, `inav` or a crop?); run "
+            "`cluster_analysis` again."
+        )
+    return result
+
+
+def predict(result, signal, cluster_source=None, show_progressbar=None):
+    """Assign the navigation positions of a new signal to fitted clusters.
+
+    The fitted pipeline is applied as it is: the same features (with the
+    same signal mask), the fitted preprocessing, and the fitted estimator's
+    ``predict`` (or, for algorithms without one, the nearest cluster centre
+    in feature space). For the ``"decomposition"``/``"bss"`` sources, the new
+    data are projected on the stored factors by least squares (after
+    subtracting the decomposition mean, where one was used).
+
+    Parameters
+    ----------
+    result : ClusterResult
+        A fitted result, for example ``s.clusterspy.result``.
+    signal : BaseSignal
+        The new signal, with the same signal shape as the analysed one.
+    cluster_source : BaseSignal or None
+        For results clustered on a user signal, the matching feature signal
+        of the new data (same navigation size as ``signal``).
+    show_progressbar : bool or None
+        Progress while lazy data are read.
+
+    Returns
+    -------
+    BaseSignal
+        Labels over the new signal's navigation space, in the result's
+        label order.
+
+    Examples
+    --------
+    >>> import clusterspy
+    >>> s = clusterspy.datasets.spectrum_image(shape=(8, 8), n_channels=32, random_state=0)
+    >>> s.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
+    >>> labels = s.clusterspy.result.predict(s)
+    >>> bool((labels.data == s.clusterspy.get_cluster_labels(merged=True).data).all())
+    True
+    """
+    check_signal(signal)
+    kind = result.parameters["cluster_source_kind"]
+    if kind == "user":
+        if cluster_source is None or not _is_signal(cluster_source):
+            raise ValueError(
+                "This result was clustered on a user signal: pass the new data's "
+                "feature signal as `cluster_source`."
+            )
+        if (
+            cluster_source.axes_manager.navigation_size
+            != signal.axes_manager.navigation_size
+        ):
+            raise ValueError(
+                "`cluster_source` must have the same navigation size as `signal`."
+            )
+        feature_signal = cluster_source
+    else:
+        if cluster_source is not None:
+            raise ValueError(
+                "`cluster_source` is only used for results clustered on a user signal."
+            )
+        feature_signal = signal
+    if feature_signal.axes_manager.navigation_dimension < 1:
+        raise ValueError("`signal` must have navigation dimension >= 1.")
+    data = feature_signal._data_aligned_with_axes
+    n = feature_signal.axes_manager.navigation_size
+    X = data.reshape((n, -1))
+    if _is_dask(X):
+        with _progress(show_progressbar):
+            X = np.asarray(X.compute())
+    if kind in ("decomposition", "bss"):
+        factors = result.projection_factors
+        if X.shape[1] != factors.shape[0]:
+            raise ValueError(
+                f"`signal` has {X.shape[1]} channels; the decomposition used for "
+                f"clustering has {factors.shape[0]}."
+            )
+        X = X.astype(np.float64)
+        centre = result.parameters.get("decomposition_centre")
+        if centre == "navigation":
+            X = X - result.projection_mean[None, :]
+        elif centre == "signal":
+            X = X - X.mean(axis=1, keepdims=True)
+        X = np.linalg.lstsq(factors, X.T, rcond=None)[0].T
+    else:
+        if result.signal_mask is not None:
+            if X.shape[1] != result.signal_mask.size:
+                raise ValueError(
+                    f"`signal` has {X.shape[1]} channels; the clustered signal had "
+                    f"{result.signal_mask.size}."
+                )
+            X = X[:, ~result.signal_mask]
+        if X.shape[1] != result.centers.shape[1]:
+            raise ValueError(
+                f"The features of `signal` have {X.shape[1]} values per navigation "
+                f"position; the clustered features had {result.centers.shape[1]}."
+            )
+        if not np.issubdtype(X.dtype, np.floating):
+            X = X.astype(np.float64)
+    preprocessor, estimator = result.model
+    Xp = X if preprocessor is None else preprocessor.transform(X)
+    rank = np.empty(result.n_clusters, dtype=np.int64)
+    rank[result.label_order] = np.arange(result.n_clusters)
+    if estimator is not None and hasattr(estimator, "predict"):
+        raw = np.asarray(estimator.predict(Xp))
+        labels = np.where(raw >= 0, rank[np.maximum(raw, 0)], NOISE)
+    else:
+        distances = _compute.pairwise_distances_to(Xp, result.centers)
+        labels = np.nanargmin(distances, axis=1)
+    from .signals import navigation_map
+
+    out = navigation_map(
+        signal, labels.reshape(signal.axes_manager.navigation_shape[::-1])
+    )
+    out.metadata.General.title = "Predicted cluster labels of " + (
+        signal.metadata.General.title
+    )
+    return out

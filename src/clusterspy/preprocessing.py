@@ -1,0 +1,178 @@
+"""Preprocessing: scale the features before clustering.
+
+Named methods map to scikit-learn transformers so that a fitted preprocessing
+step can be stored with the results and applied again by ``predict``:
+
+========== ===================================================================
+name       what it does
+========== ===================================================================
+``None``   features as they are
+"norm"     each sample scaled to unit Euclidean length (``Normalizer()``):
+           clusters by spectral *shape*, insensitive to intensity
+"l1"       each sample scaled to unit sum (area normalisation of spectra)
+"standard" each feature to zero mean and unit variance (``StandardScaler``)
+"minmax"   each feature to [0, 1] (``MinMaxScaler``)
+"sqrt"     square root of counts: stabilises Poisson variance
+"anscombe" ``2 * sqrt(x + 3/8)``: Anscombe's variance-stabilising transform
+========== ===================================================================
+
+Any object with ``fit_transform`` (a scikit-learn ``Pipeline`` included) is
+accepted too; it is cloned, so the user's object is never fitted in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+
+__all__ = [
+    "PREPROCESSING_NAMES",
+    "VarianceStabilizer",
+    "make_preprocessor",
+]
+
+PREPROCESSING_NAMES = ("norm", "l1", "standard", "minmax", "sqrt", "anscombe")
+
+
+class VarianceStabilizer(TransformerMixin, BaseEstimator):
+    """Square-root variance stabilisation of Poisson counts.
+
+    ``method="sqrt"`` gives ``sqrt(x)``; ``method="anscombe"`` gives Anscombe's
+    ``2 * sqrt(x + 3/8)``, whose variance is close to 1 for Poisson counts
+    above a few counts. Negative features are rejected with an error, as
+    they cannot be counts.
+
+    Parameters
+    ----------
+    method : {"sqrt", "anscombe"}
+        The transform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> VarianceStabilizer("sqrt").fit_transform(np.array([[0.0, 4.0]]))
+    array([[0., 2.]])
+    """
+
+    def __init__(self, method="sqrt"):
+        self.method = method
+
+    def fit(self, X, y=None):
+        if self.method not in ("sqrt", "anscombe"):
+            raise ValueError(
+                f"`method` must be 'sqrt' or 'anscombe'; got {self.method!r}."
+            )
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X)
+        minimum = X.min() if X.size else 0
+        if minimum < 0:
+            raise ValueError(
+                f"preprocessing={self.method!r} needs non-negative features "
+                f"(counts); the smallest feature value is {minimum:g}."
+            )
+        if not np.issubdtype(X.dtype, np.floating):
+            X = X.astype(np.float64)
+        if self.method == "sqrt":
+            return np.sqrt(X)
+        return 2.0 * np.sqrt(X + 0.375)
+
+
+def _named_preprocessor(name, kwargs):
+    from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
+
+    if name == "norm":
+        return Normalizer(**kwargs)
+    if name == "l1":
+        return Normalizer(norm="l1", **kwargs)
+    if name == "standard":
+        return StandardScaler(**kwargs)
+    if name == "minmax":
+        return MinMaxScaler(**kwargs)
+    return VarianceStabilizer(method=name, **kwargs)
+
+
+def make_preprocessor(preprocessing, preprocessing_kwargs=None):
+    """Return an unfitted transformer for ``preprocessing``, or ``None``.
+
+    Parameters
+    ----------
+    preprocessing : None, str or object
+        One of :data:`PREPROCESSING_NAMES`, ``None``, or an object with a
+        ``fit_transform`` method.
+    preprocessing_kwargs : dict or None
+        Keyword arguments for the named transformer's constructor.
+
+    Returns
+    -------
+    object or None
+        A new transformer (a clone, for objects).
+
+    Examples
+    --------
+    >>> make_preprocessor("norm")
+    Normalizer()
+    """
+    if preprocessing_kwargs is None:
+        preprocessing_kwargs = {}
+    elif not isinstance(preprocessing_kwargs, dict):
+        raise TypeError(
+            "`preprocessing_kwargs` must be a dict or None, not "
+            f"{type(preprocessing_kwargs).__name__}."
+        )
+    if preprocessing is None:
+        if preprocessing_kwargs:
+            raise ValueError(
+                "`preprocessing_kwargs` were given but `preprocessing` is None."
+            )
+        return None
+    if isinstance(preprocessing, str):
+        if preprocessing not in PREPROCESSING_NAMES:
+            listed = ", ".join(repr(n) for n in PREPROCESSING_NAMES)
+            raise ValueError(
+                f"`preprocessing` must be None, one of {listed}, or an object "
+                f"with a fit_transform method; got {preprocessing!r}."
+            )
+        try:
+            transformer = _named_preprocessor(preprocessing, preprocessing_kwargs)
+        except TypeError as err:
+            raise TypeError(
+                f"`preprocessing_kwargs` are not valid for preprocessing="
+                f"{preprocessing!r}: {err}"
+            ) from None
+        _validate_params(transformer, "preprocessing_kwargs")
+        return transformer
+    if not hasattr(preprocessing, "fit_transform"):
+        raise TypeError(
+            "`preprocessing` must be None, a name, or an object with a "
+            f"fit_transform method; got {type(preprocessing).__name__}."
+        )
+    if preprocessing_kwargs:
+        raise ValueError(
+            "`preprocessing_kwargs` only apply to named preprocessing; set the "
+            "parameters on the preprocessing object instead."
+        )
+    return _clone(preprocessing)
+
+
+def _clone(estimator):
+    """Clone a scikit-learn estimator; deep-copy anything else."""
+    import copy
+
+    try:
+        return clone(estimator)
+    except TypeError:
+        return copy.deepcopy(estimator)
+
+
+def _validate_params(estimator, name):
+    """Run scikit-learn's parameter validation now, before any work."""
+    validate = getattr(estimator, "_validate_params", None)
+    if validate is None:
+        return
+    try:
+        validate()
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"Invalid `{name}`: {err}") from None

@@ -1,0 +1,254 @@
+"""The result of a cluster analysis, and how it is stored with a signal.
+
+A :class:`ClusterResult` is the one object every later stage reads: getters,
+plots, files and ``predict``. It is stored with the analysed signal in
+``signal.learning_results.clusterspy`` as a plain dictionary of NumPy arrays,
+numbers and strings, which is what HyperSpy deep-copies and what the ``.hspy``
+and ``.zspy`` writers save; the object is rebuilt from it on access.
+
+Label conventions
+-----------------
+Labels are integers ``0 .. n_clusters - 1`` ordered by cluster size, largest
+first (ties keep the algorithm's order). Two negative values mark samples that
+belong to no cluster:
+
+* :data:`NOISE` (``-1``): the algorithm called the sample noise (DBSCAN,
+  HDBSCAN), as in scikit-learn;
+* :data:`MASKED` (``-2``): the sample was excluded by ``navigation_mask`` (or
+  by ``nan_policy="mask"``) and never clustered.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import warnings
+
+import numpy as np
+
+__all__ = ["ClusterResult", "NOISE", "MASKED", "CLUSTER_SIGNAL_KINDS"]
+
+NOISE = -1
+MASKED = -2
+
+#: Cluster signals computed for every result.
+CLUSTER_SIGNAL_KINDS = ("mean", "sum", "centroid", "std", "count")
+
+_FORMAT_VERSION = 1
+
+# Keys of the stored dictionary holding arrays; everything else is a scalar
+# or a string.
+_ARRAY_KEYS = (
+    "labels",
+    "membership",
+    "distances",
+    "centers",
+    "counts",
+    "signal_sum",
+    "signal_mean",
+    "signal_std",
+    "signal_centroid",
+    "centroid_index",
+    "label_order",
+    "signal_mask",
+    "navigation_shape",
+    "projection_factors",
+    "projection_mean",
+    "model",
+)
+
+
+class ClusterResult:
+    """Everything a cluster analysis produced, in arrays.
+
+    Attributes
+    ----------
+    labels : numpy.ndarray of int, shape (n_samples,)
+        Hard labels over all navigation positions, flattened in data order;
+        :data:`NOISE` and :data:`MASKED` as described in the module docstring.
+        :attr:`label_map` gives them in the navigation shape.
+    n_clusters : int
+    membership : numpy.ndarray or None, shape (n_samples, n_clusters)
+        Soft memberships (probabilities) from algorithms with
+        ``predict_proba``; NaN for masked samples.
+    distances : numpy.ndarray, shape (n_samples, n_clusters)
+        Euclidean distance of every sample to every cluster centre in the
+        (preprocessed) feature space; NaN for masked samples.
+    centers : numpy.ndarray, shape (n_clusters, n_features)
+        Mean of each cluster's members in the preprocessed feature space.
+    counts : numpy.ndarray of int, shape (n_clusters,)
+        Members of each cluster (non-increasing).
+    signal_sum, signal_mean, signal_std, signal_centroid : numpy.ndarray
+        Cluster signals, shape ``(n_clusters,) + signal array shape`` of
+        ``source_for_centers``; the centroid is the member whose features are
+        nearest its own cluster's centre.
+    centroid_index : numpy.ndarray of int, shape (n_clusters,)
+        Flat navigation index of each centroid member (-1 for an empty cluster).
+    navigation_shape : tuple
+        Navigation shape (HyperSpy order) of the analysed signal.
+    parameters : dict
+        The call's parameters, as recorded for provenance.
+    versions : dict
+        Versions of the packages that produced the result.
+    """
+
+    def __init__(self, **fields):
+        self._model = None
+        for key, value in fields.items():
+            setattr(self, key, value)
+
+    # -- derived views -----------------------------------------------------------
+    @property
+    def label_map(self):
+        """Labels in the navigation shape, as displayed (data order)."""
+        return self.labels.reshape(tuple(self.navigation_shape)[::-1])
+
+    @property
+    def signal_count(self):
+        return self.counts
+
+    def cluster_signal(self, kind="mean"):
+        """Return one kind of cluster signal as an array.
+
+        Parameters
+        ----------
+        kind : {"mean", "sum", "centroid", "std", "count"}
+        """
+        from .validation import check_choice
+
+        check_choice(kind, "signal", CLUSTER_SIGNAL_KINDS)
+        if kind == "count":
+            return self.counts
+        return getattr(self, "signal_" + kind)
+
+    @property
+    def noise_count(self):
+        return int(np.count_nonzero(self.labels == NOISE))
+
+    @property
+    def masked_count(self):
+        return int(np.count_nonzero(self.labels == MASKED))
+
+    def __repr__(self):
+        algorithm = self.parameters.get("algorithm", "?")
+        text = (
+            f"<ClusterResult: {self.n_clusters} clusters by {algorithm} on "
+            f"{self.parameters.get('cluster_source', '?')}, sizes "
+            f"{self.counts.tolist()}"
+        )
+        if self.noise_count:
+            text += f", {self.noise_count} noise"
+        if self.masked_count:
+            text += f", {self.masked_count} masked"
+        return text + ">"
+
+    # -- the fitted model ------------------------------------------------------------
+    @property
+    def model(self):
+        """The fitted ``(preprocessor, estimator)`` pair, or ``None``.
+
+        Stored pickled with the result so that ``predict`` works after a
+        deep copy or a save/load round trip. Unpickling runs code named in
+        the file: only use ``predict`` on result files you trust.
+        """
+        if self._model is None and self._model_bytes is not None:
+            stored = self.versions.get("scikit-learn")
+            import sklearn
+
+            if stored and stored != sklearn.__version__:
+                warnings.warn(
+                    f"The model was fitted with scikit-learn {stored} and is "
+                    f"loaded with {sklearn.__version__}; predictions may differ.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            self._model = pickle.loads(self._model_bytes.tobytes())  # noqa: S301
+        return self._model
+
+    def predict(self, signal, cluster_source=None, show_progressbar=None):
+        """Assign the navigation positions of another signal to these clusters.
+
+        See :func:`clusterspy.predict`.
+        """
+        from .analysis import predict
+
+        return predict(self, signal, cluster_source, show_progressbar)
+
+    # -- storage ----------------------------------------------------------------
+    def to_dict(self):
+        """Return the storable dictionary (arrays, numbers, strings)."""
+        out = {"format_version": _FORMAT_VERSION, "n_clusters": int(self.n_clusters)}
+        for key in _ARRAY_KEYS:
+            if key == "model":
+                out[key] = self._model_bytes
+            elif key == "navigation_shape":
+                out[key] = np.asarray(self.navigation_shape, dtype=np.int64)
+            else:
+                out[key] = getattr(self, key)
+        out["parameters"] = json.dumps(self.parameters, sort_keys=True)
+        out["versions"] = json.dumps(self.versions, sort_keys=True)
+        out["centers_axes"] = json.dumps(self.centers_axes)
+        out["centers_signal_type"] = self.centers_signal_type
+        out["centers_source"] = self.centers_source
+        return out
+
+    @classmethod
+    def from_dict(cls, stored):
+        """Rebuild a result from :meth:`to_dict`'s dictionary.
+
+        Arrays may come back lazy (from a lazily loaded file); they are small
+        (navigation-sized at most) and are computed here.
+        """
+        from .sources import _as_numpy
+
+        version = int(stored.get("format_version", 0))
+        if version != _FORMAT_VERSION:
+            raise ValueError(
+                f"Stored clusterspy results have format version {version}; this "
+                f"clusterspy reads version {_FORMAT_VERSION}."
+            )
+        fields = {}
+        for key in _ARRAY_KEYS:
+            value = stored.get(key)
+            fields[key] = None if value is None else _as_numpy(value)
+        fields["_model_bytes"] = fields.pop("model")
+        fields["navigation_shape"] = tuple(int(n) for n in fields["navigation_shape"])
+        fields["n_clusters"] = int(stored["n_clusters"])
+        fields["parameters"] = json.loads(stored["parameters"])
+        fields["versions"] = json.loads(stored["versions"])
+        fields["centers_axes"] = json.loads(stored["centers_axes"])
+        fields["centers_signal_type"] = str(stored["centers_signal_type"])
+        fields["centers_source"] = str(stored["centers_source"])
+        return cls(**fields)
+
+
+def pickle_model(preprocessor, estimator):
+    """Pickle the fitted pair into a uint8 array (storable in HDF5 and zarr).
+
+    Per-sample attributes (``labels_``) are dropped first: the result holds
+    the labels already, and the model must stay small.
+    """
+    import copy
+
+    if estimator is not None and hasattr(estimator, "labels_"):
+        estimator = copy.copy(estimator)
+        del estimator.labels_
+    payload = pickle.dumps((preprocessor, estimator), protocol=pickle.HIGHEST_PROTOCOL)
+    return np.frombuffer(payload, dtype=np.uint8).copy()
+
+
+def json_safe(value):
+    """Return ``value`` converted to something ``json.dumps`` accepts."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)

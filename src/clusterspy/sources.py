@@ -1,0 +1,341 @@
+"""Feature sources: turn a signal into a 2-D matrix ``(n_samples, n_features)``.
+
+One sample is one navigation position. Navigation positions are flattened in
+the order of the data array (C order over ``navigation_shape[::-1]``), which is
+the order HyperSpy uses when it unfolds a signal, so that a vector of labels
+reshapes to ``navigation_shape[::-1]`` to give the map as it is displayed.
+
+Nothing here modifies the user's signal: no unfolding, no change of dtype.
+Features are views or new arrays; the data is reshaped through
+``BaseSignal._data_aligned_with_axes``, which also covers transposed signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "SOURCE_NAMES",
+    "Source",
+    "resolve_source",
+    "navigation_mask_to_flat",
+    "signal_mask_to_flat",
+]
+
+SOURCE_NAMES = ("signal", "decomposition", "bss")
+
+
+def _is_signal(obj):
+    from hyperspy.signal import BaseSignal
+
+    return isinstance(obj, BaseSignal)
+
+
+def _is_dask(array):
+    return type(array).__module__.startswith("dask")
+
+
+def _as_numpy(array):
+    """Compute a dask array (or a lazy HyperSpy array) into NumPy."""
+    if _is_dask(array):
+        return np.asarray(array.compute())
+    return np.asarray(array)
+
+
+@dataclass
+class Source:
+    """A validated feature source, before any data is read.
+
+    Attributes
+    ----------
+    kind : str
+        ``"signal"``, ``"decomposition"``, ``"bss"`` or ``"user"``.
+    signal : BaseSignal
+        The signal whose data (``"signal"``, ``"user"``) or learning results
+        (``"decomposition"``, ``"bss"``) give the features.
+    number_of_components : int or None
+        Components used for ``"decomposition"`` and ``"bss"``.
+    signal_mask : numpy.ndarray or None
+        Flat boolean mask over the source's signal space (array order),
+        ``True`` where a channel is excluded. Only for ``"signal"``/``"user"``.
+    """
+
+    kind: str
+    signal: object
+    number_of_components: int | None = None
+    signal_mask: np.ndarray | None = None
+
+    @property
+    def n_samples(self):
+        return self.signal.axes_manager.navigation_size
+
+    @property
+    def description(self):
+        """Short text for provenance records."""
+        if self.kind == "user":
+            title = self.signal.metadata.General.title
+            return f"user signal {title!r}" if title else "user signal"
+        return self.kind
+
+    # -- features ---------------------------------------------------------------
+    def features(self):
+        """Return the feature matrix ``(n_samples, n_features)``.
+
+        NumPy for eager signals (a view where possible), dask for lazy ones.
+        Integer data is converted to float64, as scikit-learn would.
+        """
+        if self.kind in ("signal", "user"):
+            data = self.signal._data_aligned_with_axes
+            if np.iscomplexobj(data):
+                raise TypeError(
+                    "Complex data cannot be clustered directly: pass "
+                    "`signal.real`, `signal.imag`, `signal.amplitude` or "
+                    "`signal.phase` as `cluster_source`."
+                )
+            X = data.reshape((self.n_samples, -1))
+            if self.signal_mask is not None:
+                X = X[:, ~self.signal_mask]
+            if not np.issubdtype(X.dtype, np.floating):
+                X = X.astype(np.float64)
+            return X
+        loadings, _ = self._loadings_and_factors()
+        return loadings
+
+    def _loadings_and_factors(self):
+        lr = self.signal.learning_results
+        if self.kind == "decomposition":
+            loadings, factors = lr.loadings, lr.factors
+        else:
+            loadings, factors = lr.bss_loadings, lr.bss_factors
+        n = self.number_of_components
+        loadings = _as_numpy(loadings)[:, :n]
+        factors = _as_numpy(factors)[:, :n]
+        return loadings, factors
+
+    # -- low-rank representation for cluster signals -------------------------------
+    def low_rank(self):
+        """Return ``(A, G)`` with the reconstructed data equal to ``A @ G.T``.
+
+        Used to compute cluster signals from a decomposition without building
+        the ``(n_samples, n_channels)`` reconstruction. The decomposition mean
+        (HyperSpy's ``learning_results.mean``, present when ``centre`` was
+        used) is folded in as one more column, so that the cluster signals
+        are physical spectra, not centred ones.
+        """
+        loadings, factors = self._loadings_and_factors()
+        mean = self.signal.learning_results.mean
+        if mean is None:
+            return loadings, factors
+        mean = _as_numpy(mean)
+        n_samples, n_channels = loadings.shape[0], factors.shape[0]
+        if mean.shape == (n_samples, 1):
+            # centre="signal": one offset per navigation position
+            return (
+                np.hstack([loadings, mean]),
+                np.hstack([factors, np.ones((n_channels, 1))]),
+            )
+        # centre="navigation": one mean spectrum for every position
+        mean = mean.reshape(-1)
+        return (
+            np.hstack([loadings, np.ones((n_samples, 1))]),
+            np.hstack([factors, mean[:, None]]),
+        )
+
+    def signal_axes_dicts(self):
+        """Axes dicts (array order) of the cluster signals this source gives."""
+        return self.signal.axes_manager._get_signal_axes_dicts()
+
+    @property
+    def signal_array_shape(self):
+        return self.signal.axes_manager.signal_shape[::-1]
+
+
+def resolve_source(
+    signal, source, number_of_components=None, signal_mask=None, name="cluster_source"
+):
+    """Validate a feature source and return a :class:`Source`.
+
+    Parameters
+    ----------
+    signal : BaseSignal
+        The signal being analysed.
+    source : {"signal", "decomposition", "bss"} or BaseSignal
+        Where the features come from. A signal must have the same navigation
+        size as ``signal``.
+    number_of_components : int or None
+        Components for ``"decomposition"`` and ``"bss"``; ``None`` takes
+        ``learning_results.number_significant_components`` (decomposition)
+        or every BSS component.
+    signal_mask : array-like, BaseSignal or None
+        Channels to exclude (``True``), for ``"signal"`` and signal sources.
+    name : str
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    Source
+    """
+    from .validation import check_int
+
+    if _is_signal(source):
+        if source is signal:
+            kind, src_signal = "signal", signal
+        else:
+            kind, src_signal = "user", source
+            n_nav = signal.axes_manager.navigation_size
+            if source.axes_manager.navigation_size != n_nav:
+                raise ValueError(
+                    f"`{name}` must have the same navigation size as the signal "
+                    f"({n_nav}, navigation shape "
+                    f"{signal.axes_manager.navigation_shape}); the signal passed "
+                    "has navigation shape "
+                    f"{source.axes_manager.navigation_shape}. For a stack of maps "
+                    "(one map per feature), pass `stack.T` so that the maps' "
+                    "axes are navigation axes."
+                )
+        if np.dtype(src_signal.data.dtype).names is not None:
+            raise TypeError(
+                f"`{name}` has a structured (RGB) dtype; convert it first, for "
+                "example with `s.change_dtype('uint8')` followed by `.T` where "
+                "needed, so that the colour channels are the signal axis."
+            )
+        mask = signal_mask_to_flat(src_signal, signal_mask)
+        if mask is not None and mask.all():
+            raise ValueError("`signal_mask` excludes every channel; nothing is left.")
+        return Source(kind, src_signal, signal_mask=mask)
+
+    if not isinstance(source, str) or source not in SOURCE_NAMES:
+        raise ValueError(
+            f"`{name}` must be 'signal', 'decomposition', 'bss' or a HyperSpy "
+            f"signal with the same navigation size; got {source!r}."
+        )
+    if source == "signal":
+        return resolve_source(signal, signal, number_of_components, signal_mask, name)
+
+    lr = signal.learning_results
+    if source == "decomposition":
+        loadings = lr.loadings
+        if loadings is None:
+            raise ValueError(
+                f"`{name}='decomposition'` needs decomposition results: run "
+                "`signal.decomposition()` first."
+            )
+        available = loadings.shape[1]
+        if number_of_components is None:
+            number_of_components = lr.number_significant_components
+            if number_of_components is None:
+                raise ValueError(
+                    "`number_of_components` must be given: the decomposition did "
+                    "not estimate a number of significant components."
+                )
+    else:
+        loadings = lr.bss_loadings
+        if loadings is None:
+            raise ValueError(
+                f"`{name}='bss'` needs blind source separation results: run "
+                "`signal.blind_source_separation()` first."
+            )
+        available = loadings.shape[1]
+        if number_of_components is None:
+            number_of_components = available
+    number_of_components = check_int(
+        number_of_components, "number_of_components", minimum=1, maximum=available
+    )
+    if loadings.shape[0] != signal.axes_manager.navigation_size:
+        raise ValueError(
+            f"The {source} results do not match this signal's navigation size "
+            f"({loadings.shape[0]} loadings rows, {signal.axes_manager.navigation_size}"
+            " navigation positions); run the decomposition again."
+        )
+    if signal_mask is not None:
+        raise ValueError(
+            "`signal_mask` applies to the 'signal' source and to signal sources, "
+            f"not to {name}={source!r} (loadings have no signal channels)."
+        )
+    return Source(source, signal, number_of_components=number_of_components)
+
+
+def _mask_data(mask, name):
+    """Return the mask's values as a boolean NumPy array, with its origin."""
+    if _is_signal(mask):
+        data = _as_numpy(mask.data)
+    elif _is_dask(mask):
+        data = _as_numpy(mask)
+    else:
+        data = np.asarray(mask)
+    if data.dtype != bool:
+        raise TypeError(
+            f"`{name}` must be a boolean array or signal (True = excluded), not "
+            f"of dtype {data.dtype}."
+        )
+    return data
+
+
+def navigation_mask_to_flat(signal, navigation_mask):
+    """Return a flat boolean navigation mask (True = excluded) or ``None``.
+
+    Follows HyperSpy's ``decomposition``: a NumPy array has the shape
+    ``axes_manager.navigation_shape`` (HyperSpy's axes order, x first) and is
+    transposed to the data order; a signal is used as it is, either with
+    ``signal_dimension == 0`` and the same navigation shape (HyperSpy's
+    convention) or with ``navigation_dimension == 0`` and a signal shape equal
+    to the navigation shape (what ``s.sum(-1) > threshold`` gives).
+    """
+    if navigation_mask is None:
+        return None
+    name = "navigation_mask"
+    nav_shape = signal.axes_manager.navigation_shape
+    if _is_signal(navigation_mask):
+        am = navigation_mask.axes_manager
+        ok = (am.signal_dimension == 0 and am.navigation_shape == nav_shape) or (
+            am.navigation_dimension == 0 and am.signal_shape == nav_shape
+        )
+        if not ok:
+            raise ValueError(
+                f"`{name}` must be a boolean signal whose shape matches the "
+                f"navigation shape {nav_shape}; got a signal of shape "
+                f"{am.navigation_shape}|{am.signal_shape}."
+            )
+        return _mask_data(navigation_mask, name).ravel()
+    data = _mask_data(navigation_mask, name)
+    if data.shape != nav_shape:
+        hint = ""
+        if data.shape == nav_shape[::-1] and len(nav_shape) > 1:
+            hint = " (this array is in data order: pass `mask.T`)"
+        raise ValueError(
+            f"`{name}` must be a boolean array of shape navigation_shape="
+            f"{nav_shape} (HyperSpy's axes order, x first); got shape "
+            f"{data.shape}{hint}."
+        )
+    return np.ascontiguousarray(data.T).ravel()
+
+
+def signal_mask_to_flat(signal, signal_mask):
+    """Return a flat boolean signal mask (True = excluded) or ``None``.
+
+    A NumPy array has the shape ``axes_manager.signal_shape`` (x first) and is
+    transposed to the data order; a signal must have ``navigation_dimension
+    == 0`` and the same signal shape.
+    """
+    if signal_mask is None:
+        return None
+    name = "signal_mask"
+    sig_shape = signal.axes_manager.signal_shape
+    if _is_signal(signal_mask):
+        am = signal_mask.axes_manager
+        if am.navigation_dimension != 0 or am.signal_shape != sig_shape:
+            raise ValueError(
+                f"`{name}` must be a boolean signal with navigation dimension 0 "
+                f"and signal shape {sig_shape}; got a signal of shape "
+                f"{am.navigation_shape}|{am.signal_shape}."
+            )
+        return _mask_data(signal_mask, name).ravel()
+    data = _mask_data(signal_mask, name)
+    if data.shape != sig_shape:
+        raise ValueError(
+            f"`{name}` must be a boolean array of shape signal_shape={sig_shape} "
+            f"(HyperSpy's axes order); got shape {data.shape}."
+        )
+    return np.ascontiguousarray(data.T).ravel()
