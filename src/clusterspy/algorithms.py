@@ -97,6 +97,7 @@ def make_estimator(algorithm, kwargs, random_state):
 
     Examples
     --------
+    >>> from clusterspy.algorithms import make_estimator
     >>> est, name = make_estimator("kmeans", {"n_clusters": 3}, 0)
     >>> est.n_clusters, est.random_state, name
     (3, 0, 'kmeans')

@@ -220,6 +220,7 @@ def cluster_analysis(
 
     # -- features, preprocessing and fit ------------------------------------------------
     Xp, keep = plan.compute(show_progressbar, k_requested)
+    feature_dtype = Xp.dtype
     n_samples = keep.size
     preprocessor = plan.preprocessor
     raw_labels, raw_membership = fit_labels(estimator, Xp)
@@ -298,6 +299,7 @@ def cluster_analysis(
             "random_state": seed if isinstance(seed, int) else repr(random_state),
             "nan_policy": nan_policy,
             "n_features": int(feature_centers.shape[1]),
+            "feature_dtype": str(feature_dtype),
             "decomposition_centre": decomposition_centre,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "signal_title": signal.metadata.General.title,
@@ -615,6 +617,8 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
             X = X.astype(np.float64)
     preprocessor, estimator = result.model
     Xp = X if preprocessor is None else preprocessor.transform(X)
+    # Estimators fitted on float32 refuse float64 in predict (and vice versa).
+    Xp = np.asarray(Xp).astype(result.parameters["feature_dtype"], copy=False)
     rank = np.empty(result.n_clusters, dtype=np.int64)
     rank[result.label_order] = np.arange(result.n_clusters)
     if estimator is not None and hasattr(estimator, "predict"):

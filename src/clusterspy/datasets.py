@@ -33,6 +33,7 @@ def phase_map(shape=(64, 64), n_phases=3, random_state=None):
 
     Examples
     --------
+    >>> from clusterspy.datasets import phase_map
     >>> m = phase_map((10, 5), n_phases=3, random_state=0)
     >>> m.shape, sorted(set(m.ravel().tolist()))
     ((5, 10), [0, 1, 2])

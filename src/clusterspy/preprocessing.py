@@ -50,6 +50,7 @@ class VarianceStabilizer(TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
+    >>> from clusterspy.preprocessing import VarianceStabilizer
     >>> VarianceStabilizer("sqrt").fit_transform(np.array([[0.0, 4.0]]))
     array([[0., 2.]])
     """
@@ -112,6 +113,7 @@ def make_preprocessor(preprocessing, preprocessing_kwargs=None):
 
     Examples
     --------
+    >>> from clusterspy.preprocessing import make_preprocessor
     >>> make_preprocessor("norm")
     Normalizer()
     """
@@ -170,7 +172,8 @@ def _clone(estimator):
 def _validate_params(estimator, name):
     """Run scikit-learn's parameter validation now, before any work."""
     validate = getattr(estimator, "_validate_params", None)
-    if validate is None:
+    # Only scikit-learn's own estimators declare their constraints.
+    if validate is None or not hasattr(estimator, "_parameter_constraints"):
         return
     try:
         validate()

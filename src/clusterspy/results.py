@@ -151,7 +151,12 @@ class ClusterResult:
         deep copy or a save/load round trip. Unpickling runs code named in
         the file: only use ``predict`` on result files you trust.
         """
-        if self._model is None and self._model_bytes is not None:
+        if self._model_bytes is None:
+            raise RuntimeError(
+                "The fitted pipeline of this result could not be stored (it cannot "
+                "be pickled), so `predict` is not available."
+            )
+        if self._model is None:
             stored = self.versions.get("scikit-learn")
             import sklearn
 
@@ -226,15 +231,40 @@ def pickle_model(preprocessor, estimator):
     """Pickle the fitted pair into a uint8 array (storable in HDF5 and zarr).
 
     Per-sample attributes (``labels_``) are dropped first: the result holds
-    the labels already, and the model must stay small.
+    the labels already, and the model must stay small. An estimator that
+    cannot be pickled (a class defined inside a function, say) is left out,
+    with a warning: ``predict`` then assigns samples to the nearest centre.
+    Returns ``None`` if even the preprocessing cannot be pickled.
     """
     import copy
 
     if estimator is not None and hasattr(estimator, "labels_"):
         estimator = copy.copy(estimator)
-        del estimator.labels_
-    payload = pickle.dumps((preprocessor, estimator), protocol=pickle.HIGHEST_PROTOCOL)
-    return np.frombuffer(payload, dtype=np.uint8).copy()
+        try:
+            del estimator.labels_
+        except AttributeError:  # a read-only property: keep it
+            pass
+    for pair in ((preprocessor, estimator), (preprocessor, None)):
+        try:
+            payload = pickle.dumps(pair, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, AttributeError, TypeError) as err:
+            reason = err
+            continue
+        if pair[1] is None and estimator is not None:
+            warnings.warn(
+                f"The fitted {type(estimator).__name__} cannot be stored ({reason}); "
+                "`predict` will assign samples to the nearest cluster centre.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return np.frombuffer(payload, dtype=np.uint8).copy()
+    warnings.warn(
+        f"The fitted preprocessing cannot be stored ({reason}); `predict` will not "
+        "be available for this result.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 def json_safe(value):
