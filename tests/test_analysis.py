@@ -18,7 +18,9 @@ def _groupby_mean(X, labels, k):
 def test_signal_source_recovers_phases(phases_64):
     s, truth = phases_64
     s = s.deepcopy()
-    s.clusterspy.cluster_analysis("signal", preprocessing="norm", n_clusters=3, random_state=0)
+    s.clusterspy.cluster_analysis(
+        "signal", preprocessing="norm", n_clusters=3, random_state=0
+    )
     labels = s.clusterspy.get_cluster_labels(merged=True).data
     assert adjusted_rand_score(truth.ravel(), labels.ravel()) >= 0.99
 
@@ -43,7 +45,9 @@ def test_decomposition_source_recovers_phases(phases_64):
 
 def test_cluster_signals_match_numpy(small):
     s, _ = small
-    s.clusterspy.cluster_analysis("signal", preprocessing="norm", n_clusters=3, random_state=1)
+    s.clusterspy.cluster_analysis(
+        "signal", preprocessing="norm", n_clusters=3, random_state=1
+    )
     r = s.clusterspy.result
     X = s.data.reshape(-1, 64).astype(np.float64)
     labels = r.labels
@@ -51,7 +55,9 @@ def test_cluster_signals_match_numpy(small):
         members = X[labels == j]
         np.testing.assert_allclose(r.signal_mean[j], members.mean(0), rtol=1e-6)
         np.testing.assert_allclose(r.signal_sum[j], members.sum(0), rtol=1e-6)
-        np.testing.assert_allclose(r.signal_std[j], members.std(0), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            r.signal_std[j], members.std(0), rtol=1e-6, atol=1e-9
+        )
         assert r.counts[j] == len(members)
     # sizes non-increasing with the label index
     assert np.all(np.diff(r.counts) <= 0)
@@ -118,7 +124,9 @@ def test_same_partition_as_hyperspy_builtin(phases_64):
     s = s.deepcopy()
     s.cluster_analysis("signal", preprocessing="norm", n_clusters=3, random_state=0)
     theirs = s.get_cluster_labels(merged=True).data
-    s.clusterspy.cluster_analysis("signal", preprocessing="norm", n_clusters=3, random_state=0)
+    s.clusterspy.cluster_analysis(
+        "signal", preprocessing="norm", n_clusters=3, random_state=0
+    )
     ours = s.clusterspy.get_cluster_labels(merged=True).data
     assert adjusted_rand_score(theirs.ravel(), ours.ravel()) == 1.0
 
@@ -129,7 +137,12 @@ def test_labels_ordered_by_size_where_hyperspy_is_not():
     rng = np.random.default_rng(0)
     sizes = [10, 40, 20, 30]
     centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], dtype=float)
-    X = np.concatenate([c + 0.1 * rng.standard_normal((n, 2)) for c, n in zip(centres, sizes, strict=True)])
+    X = np.concatenate(
+        [
+            c + 0.1 * rng.standard_normal((n, 2))
+            for c, n in zip(centres, sizes, strict=True)
+        ]
+    )
     import hyperspy.api as hs
 
     s = hs.signals.Signal1D(X)
@@ -165,11 +178,19 @@ def test_decomposition_centers_add_the_mean_back(small):
     rec = lr.loadings[:, :4] @ lr.factors[:, :4].T + lr.mean
     for j in range(3):
         members = rec[r.labels == j]
-                # float32 decomposition results: compare at float32 precision
-        np.testing.assert_allclose(r.signal_mean[j], members.mean(0), rtol=1e-5, atol=1e-5)
-        np.testing.assert_allclose(r.signal_sum[j], members.sum(0), rtol=1e-5, atol=1e-3)
-        np.testing.assert_allclose(r.signal_std[j], members.std(0), rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(r.signal_centroid[j], rec[r.centroid_index[j]], rtol=1e-5, atol=1e-5)
+        # float32 decomposition results: compare at float32 precision
+        np.testing.assert_allclose(
+            r.signal_mean[j], members.mean(0), rtol=1e-5, atol=1e-5
+        )
+        np.testing.assert_allclose(
+            r.signal_sum[j], members.sum(0), rtol=1e-5, atol=1e-3
+        )
+        np.testing.assert_allclose(
+            r.signal_std[j], members.std(0), rtol=1e-4, atol=1e-5
+        )
+        np.testing.assert_allclose(
+            r.signal_centroid[j], rec[r.centroid_index[j]], rtol=1e-5, atol=1e-5
+        )
     # the mean of the reconstruction is close to the raw data's mean
     X = s.data.reshape(-1, 64)
     raw = _groupby_mean(X, r.labels, 3)
@@ -180,20 +201,27 @@ def test_decomposition_per_pixel_centre(small):
     s, _ = small
     s.decomposition(centre="signal", print_info=False)
     s.clusterspy.cluster_analysis(
-        "decomposition", source_for_centers="decomposition", number_of_components=3,
-        n_clusters=3, random_state=0,
+        "decomposition",
+        source_for_centers="decomposition",
+        number_of_components=3,
+        n_clusters=3,
+        random_state=0,
     )
     r = s.clusterspy.result
     lr = s.learning_results
     rec = lr.loadings[:, :3] @ lr.factors[:, :3].T + lr.mean
-    np.testing.assert_allclose(r.signal_mean[0], rec[r.labels == 0].mean(0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        r.signal_mean[0], rec[r.labels == 0].mean(0), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_bss_source(small):
     s, truth = small
     s.decomposition(print_info=False)
     s.blind_source_separation(3, print_info=False)
-    s.clusterspy.cluster_analysis("bss", preprocessing="norm", n_clusters=3, random_state=0)
+    s.clusterspy.cluster_analysis(
+        "bss", preprocessing="norm", n_clusters=3, random_state=0
+    )
     r = s.clusterspy.result
     assert r.parameters["number_of_components"] == 3
     assert adjusted_rand_score(truth.ravel(), r.labels) >= 0.95
@@ -210,14 +238,18 @@ def test_user_signal_source(small):
     stack = hs.stack(windows)
     with pytest.raises(ValueError, match="pass `stack.T`"):
         s.clusterspy.cluster_analysis(stack, n_clusters=3)
-    s.clusterspy.cluster_analysis(stack.T, preprocessing="norm", n_clusters=3, random_state=0)
+    s.clusterspy.cluster_analysis(
+        stack.T, preprocessing="norm", n_clusters=3, random_state=0
+    )
     r = s.clusterspy.result
     assert r.parameters["cluster_source_kind"] == "user"
     assert r.centers.shape == (3, 3)
     assert r.signal_mean.shape == (3, 64)  # cluster signals still from the data
     assert adjusted_rand_score(truth.ravel(), r.labels) > 0.9
     # cluster signals from the user signal itself
-    s.clusterspy.cluster_analysis(stack.T, source_for_centers=stack.T, n_clusters=3, random_state=0)
+    s.clusterspy.cluster_analysis(
+        stack.T, source_for_centers=stack.T, n_clusters=3, random_state=0
+    )
     assert s.clusterspy.get_cluster_signals().data.shape == (3, 3)
 
 
@@ -225,7 +257,9 @@ def test_signal_mask_excludes_channels(small):
     s, _ = small
     mask = np.zeros(64, dtype=bool)
     mask[:32] = True
-    s.clusterspy.cluster_analysis("signal", signal_mask=mask, n_clusters=3, random_state=0)
+    s.clusterspy.cluster_analysis(
+        "signal", signal_mask=mask, n_clusters=3, random_state=0
+    )
     r = s.clusterspy.result
     assert r.centers.shape == (3, 32)
     X = s.data.reshape(-1, 64)[:, 32:].astype(float)
@@ -238,7 +272,9 @@ def test_navigation_mask_hyperspy_convention(small):
     nav_shape = s.axes_manager.navigation_shape  # (20, 15), x first
     mask = np.zeros(nav_shape, dtype=bool)
     mask[:5, :] = True  # x < 5
-    s.clusterspy.cluster_analysis("signal", navigation_mask=mask, n_clusters=3, random_state=0)
+    s.clusterspy.cluster_analysis(
+        "signal", navigation_mask=mask, n_clusters=3, random_state=0
+    )
     label_map = s.clusterspy.result.label_map  # data order (y, x)
     assert (label_map[:, :5] == MASKED).all()
     assert (label_map[:, 5:] >= 0).all()
@@ -249,7 +285,9 @@ def test_navigation_mask_hyperspy_convention(small):
     import hyperspy.api as hs
 
     as_signal = hs.signals.Signal2D(np.ascontiguousarray(mask.T))
-    s.clusterspy.cluster_analysis("signal", navigation_mask=as_signal, n_clusters=3, random_state=0)
+    s.clusterspy.cluster_analysis(
+        "signal", navigation_mask=as_signal, n_clusters=3, random_state=0
+    )
     np.testing.assert_array_equal(s.clusterspy.result.label_map, label_map)
     with pytest.raises(ValueError, match=r"in data order: pass `mask.T`"):
         s.clusterspy.cluster_analysis("signal", navigation_mask=mask.T, n_clusters=3)
@@ -258,9 +296,14 @@ def test_navigation_mask_hyperspy_convention(small):
 def test_nan_policy(small):
     s, _ = small
     s.data[2, 3, 10] = np.nan
-    with pytest.raises(ValueError, match=r"1 navigation position\(s\) have NaN or infinite features \(the first at navigation index \(3, 2\)\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"1 navigation position\(s\) have NaN or infinite features \(the first at navigation index \(3, 2\)\)",
+    ):
         s.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
-    s.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0, nan_policy="mask")
+    s.clusterspy.cluster_analysis(
+        "signal", n_clusters=3, random_state=0, nan_policy="mask"
+    )
     assert s.clusterspy.result.label_map[2, 3] == MASKED
     assert s.clusterspy.result.masked_count == 1
 
@@ -297,8 +340,13 @@ def test_every_named_algorithm_recovers_phases(small, algorithm, kwargs):
 def test_gaussian_mixture_memberships(small):
     s, truth = small
     est = s.clusterspy.cluster_analysis(
-        "signal", preprocessing="norm", algorithm="gaussian_mixture", n_clusters=3,
-        covariance_type="diag", random_state=0, return_info=True,
+        "signal",
+        preprocessing="norm",
+        algorithm="gaussian_mixture",
+        n_clusters=3,
+        covariance_type="diag",
+        random_state=0,
+        return_info=True,
     )
     r = s.clusterspy.result
     np.testing.assert_allclose(r.membership.sum(1), 1.0)
@@ -315,7 +363,9 @@ def test_dbscan_noise_label():
     import hyperspy.api as hs
 
     rng = np.random.default_rng(0)
-    X = np.concatenate([rng.normal(0, 0.05, (50, 2)), rng.normal(5, 0.05, (30, 2)), [[20.0, 20.0]]])
+    X = np.concatenate(
+        [rng.normal(0, 0.05, (50, 2)), rng.normal(5, 0.05, (30, 2)), [[20.0, 20.0]]]
+    )
     s = hs.signals.Signal1D(X)
     s.clusterspy.cluster_analysis("signal", algorithm="dbscan", eps=0.5, min_samples=3)
     r = s.clusterspy.result
@@ -330,7 +380,9 @@ def test_user_estimator_is_cloned_and_returned(small):
 
     s, truth = small
     mine = KMeans(n_clusters=3, n_init=2)
-    fitted = s.clusterspy.cluster_analysis("signal", algorithm=mine, random_state=5, return_info=True)
+    fitted = s.clusterspy.cluster_analysis(
+        "signal", algorithm=mine, random_state=5, return_info=True
+    )
     assert not hasattr(mine, "labels_")  # not fitted in place
     assert fitted is not mine and fitted.random_state == 5
     assert adjusted_rand_score(truth.ravel(), s.clusterspy.result.labels) > 0.95
@@ -343,7 +395,9 @@ def test_sklearn_pipeline_preprocessing(small):
 
     s, truth = small
     pipe = make_pipeline(Normalizer(), PCA(n_components=3, random_state=0))
-    s.clusterspy.cluster_analysis("signal", preprocessing=pipe, n_clusters=3, random_state=0)
+    s.clusterspy.cluster_analysis(
+        "signal", preprocessing=pipe, n_clusters=3, random_state=0
+    )
     r = s.clusterspy.result
     assert r.centers.shape == (3, 3)
     assert not hasattr(pipe[-1], "components_")
@@ -352,7 +406,9 @@ def test_sklearn_pipeline_preprocessing(small):
 
 def test_random_state_none_is_recorded_and_reproducible(small):
     s, _ = small
-    s.clusterspy.cluster_analysis("signal", algorithm="minibatchkmeans", n_clusters=3, n_init=1)
+    s.clusterspy.cluster_analysis(
+        "signal", algorithm="minibatchkmeans", n_clusters=3, n_init=1
+    )
     first = s.clusterspy.result
     seed = first.parameters["random_state"]
     assert isinstance(seed, int)
@@ -364,13 +420,21 @@ def test_random_state_none_is_recorded_and_reproducible(small):
 
 def test_provenance(small):
     s, _ = small
-    s.clusterspy.cluster_analysis("signal", preprocessing="norm", n_clusters=3, random_state=0, n_init=4)
+    s.clusterspy.cluster_analysis(
+        "signal", preprocessing="norm", n_clusters=3, random_state=0, n_init=4
+    )
     r = s.clusterspy.result
     assert r.parameters["preprocessing"] == "norm"
     assert r.parameters["algorithm"] == "kmeans"
     assert r.parameters["kwargs"] == {"n_clusters": 3, "n_init": 4}
     assert r.parameters["random_state"] == 0
-    assert set(r.versions) == {"clusterspy", "hyperspy", "scikit-learn", "numpy", "dask"}
+    assert set(r.versions) == {
+        "clusterspy",
+        "hyperspy",
+        "scikit-learn",
+        "numpy",
+        "dask",
+    }
     assert "n_init=4" in r.parameters["estimator"]
 
 
@@ -381,7 +445,9 @@ def test_predict_on_next_map():
     s, truth = clusterspy.datasets.spectrum_image(
         shape=(20, 15), n_channels=64, return_truth=True, random_state=3
     )
-    s.clusterspy.cluster_analysis("signal", preprocessing="norm", n_clusters=3, random_state=0)
+    s.clusterspy.cluster_analysis(
+        "signal", preprocessing="norm", n_clusters=3, random_state=0
+    )
     own = s.clusterspy.predict(s)
     np.testing.assert_array_equal(own.data, s.clusterspy.result.label_map)
     # a new noisy map of the same phases (same generator seed -> same spectra)
@@ -398,8 +464,12 @@ def test_predict_on_next_map():
 def test_predict_decomposition_and_no_predict_algorithms(small):
     s, _ = small
     s.decomposition(print_info=False)
-    s.clusterspy.cluster_analysis("decomposition", number_of_components=3, n_clusters=3, random_state=0)
-    np.testing.assert_array_equal(s.clusterspy.predict(s).data, s.clusterspy.result.label_map)
+    s.clusterspy.cluster_analysis(
+        "decomposition", number_of_components=3, n_clusters=3, random_state=0
+    )
+    np.testing.assert_array_equal(
+        s.clusterspy.predict(s).data, s.clusterspy.result.label_map
+    )
     s.clusterspy.cluster_analysis("signal", algorithm="agglomerative", n_clusters=3)
     pred = s.clusterspy.predict(s).data  # nearest centre: agrees with most labels
     assert (pred == s.clusterspy.result.label_map).mean() > 0.95

@@ -12,7 +12,9 @@ from clusterspy.cli import main
 
 def test_demo_writes_outputs_and_reports_ari(tmp_path, capsys):
     out = tmp_path / "demo"
-    code = main(["demo", "-o", str(out), "--shape", "32", "24", "--channels", "128", "-q"])
+    code = main(
+        ["demo", "-o", str(out), "--shape", "32", "24", "--channels", "128", "-q"]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     line = next(x for x in printed.splitlines() if x.startswith("Adjusted Rand index"))
@@ -32,7 +34,9 @@ def test_demo_console_script_full_size(tmp_path):
         exe + ["demo", "-o", str(tmp_path / "out")], capture_output=True, text=True
     )
     assert run.returncode == 0, run.stderr
-    ari = float(run.stdout.split("Adjusted Rand index against the true phases:")[1].split()[0])
+    ari = float(
+        run.stdout.split("Adjusted Rand index against the true phases:")[1].split()[0]
+    )
     assert ari >= 0.99
 
 
@@ -68,4 +72,6 @@ def test_unwritable_output_folder(tmp_path, capsys):
     code = main(["demo", "-o", str(blocker / "sub"), "-q"])
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("clusterspy: error: cannot create the output folder")
+    assert len(err) == 1 and err[0].startswith(
+        "clusterspy: error: cannot create the output folder"
+    )

@@ -6,7 +6,9 @@ from clusterspy.datasets import phase_map, spectrum_image
 
 
 def test_spectrum_image_shapes_and_truth():
-    s, truth = spectrum_image((12, 7), n_channels=50, n_phases=4, return_truth=True, random_state=1)
+    s, truth = spectrum_image(
+        (12, 7), n_channels=50, n_phases=4, return_truth=True, random_state=1
+    )
     assert s.data.shape == (7, 12, 50)
     assert truth.shape == (7, 12)
     assert set(np.unique(truth)) == {0, 1, 2, 3}
@@ -36,7 +38,9 @@ def test_phase_map_has_every_phase_even_when_tiny():
 
 
 def test_phases_differ_in_shape_not_only_intensity():
-    s, truth = spectrum_image((32, 32), n_channels=128, return_truth=True, random_state=0)
+    s, truth = spectrum_image(
+        (32, 32), n_channels=128, return_truth=True, random_state=0
+    )
     X = s.data.reshape(-1, 128).astype(float)
     means = np.stack([X[truth.ravel() == p].mean(0) for p in range(3)])
     shapes = means / means.sum(1, keepdims=True)

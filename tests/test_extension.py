@@ -101,7 +101,11 @@ def test_accessor_on_every_signal_class(name):
 
 @pytest.mark.parametrize(
     "signal_type, cls_name",
-    [("EDS_SEM", "EDSSEMSpectrum"), ("EELS", "EELSSpectrum"), ("EDS_TEM", "EDSTEMSpectrum")],
+    [
+        ("EDS_SEM", "EDSSEMSpectrum"),
+        ("EELS", "EELSSpectrum"),
+        ("EDS_TEM", "EDSTEMSpectrum"),
+    ],
 )
 @pytest.mark.parametrize("lazy", [False, True])
 def test_extension_classes_keep_their_class(signal_type, cls_name, lazy):
@@ -128,7 +132,7 @@ def test_accessor_after_deepcopy_inav_transpose(small):
 
     cropped = s.inav[:10]
     with pytest.raises(RuntimeError, match="No clusterspy results"):
-        cropped.clusterspy.result
+        _ = cropped.clusterspy.result
     cropped.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
     assert cropped.clusterspy.result.labels.shape == (10 * 15,)
 

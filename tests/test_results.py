@@ -10,8 +10,16 @@ import clusterspy
 from clusterspy.results import ClusterResult
 
 ARRAYS = (
-    "labels", "distances", "centers", "counts", "signal_sum", "signal_mean",
-    "signal_std", "signal_centroid", "centroid_index", "label_order",
+    "labels",
+    "distances",
+    "centers",
+    "counts",
+    "signal_sum",
+    "signal_mean",
+    "signal_std",
+    "signal_centroid",
+    "centroid_index",
+    "label_order",
 )
 
 
@@ -35,8 +43,13 @@ def analysed(small):
     mask = np.zeros(s.axes_manager.navigation_shape, dtype=bool)
     mask[0, :] = True
     s.clusterspy.cluster_analysis(
-        "signal", preprocessing="norm", algorithm="gaussian_mixture", n_clusters=3,
-        covariance_type="diag", navigation_mask=mask, random_state=0,
+        "signal",
+        preprocessing="norm",
+        algorithm="gaussian_mixture",
+        n_clusters=3,
+        covariance_type="diag",
+        navigation_mask=mask,
+        random_state=0,
     )
     return s
 
@@ -70,7 +83,9 @@ def test_save_load_round_trip(analysed, tmp_path, ext, lazy):
 def test_repr_and_counts(analysed):
     r = analysed.clusterspy.result
     text = repr(r)
-    assert text.startswith("<ClusterResult: 3 clusters by gaussian_mixture on signal, sizes [")
+    assert text.startswith(
+        "<ClusterResult: 3 clusters by gaussian_mixture on signal, sizes ["
+    )
     assert text.endswith(", 15 masked>")
     assert r.masked_count == 15 and r.noise_count == 0
     assert isinstance(r, ClusterResult)
@@ -79,7 +94,9 @@ def test_repr_and_counts(analysed):
 def test_unknown_format_version(analysed):
     stored = dict(analysed.learning_results.clusterspy)
     stored["format_version"] = 99
-    with pytest.raises(ValueError, match="format version 99; this clusterspy reads version 1"):
+    with pytest.raises(
+        ValueError, match="format version 99; this clusterspy reads version 1"
+    ):
         ClusterResult.from_dict(stored)
 
 
@@ -87,7 +104,7 @@ def test_model_version_warning(analysed):
     r = analysed.clusterspy.result
     r.versions["scikit-learn"] = "0.0.1"
     with pytest.warns(UserWarning, match="fitted with scikit-learn 0.0.1"):
-        r.model
+        _ = r.model
 
 
 def test_result_does_not_hold_per_sample_model_state(small):

@@ -223,7 +223,13 @@ def cluster_analysis(
     feature_dtype = Xp.dtype
     n_samples = keep.size
     preprocessor = plan.preprocessor
-    raw_labels, raw_membership = fit_labels(estimator, Xp)
+    if plan.features_owned and algorithm_name in ("kmeans", "minibatchkmeans"):
+        # k-means would otherwise copy the features to centre them; ours can
+        # be centred in place (scikit-learn restores them after fitting).
+        with _no_copy_x(estimator):
+            raw_labels, raw_membership = fit_labels(estimator, Xp)
+    else:
+        raw_labels, raw_membership = fit_labels(estimator, Xp)
 
     # -- order clusters by size, largest first -----------------------------------------------
     k = max(k_requested or 0, int(raw_labels.max()) + 1 if raw_labels.size else 0)
@@ -332,6 +338,38 @@ def cluster_analysis(
     return estimator if return_info else None
 
 
+@contextlib.contextmanager
+def _no_copy_x(estimator):
+    """Fit k-means without its defensive copy of the features, then restore."""
+    if estimator.get_params().get("copy_x") is not True:
+        yield
+        return
+    estimator.set_params(copy_x=False)
+    try:
+        yield
+    finally:
+        estimator.set_params(copy_x=True)
+
+
+@contextlib.contextmanager
+def _in_place(estimator):
+    """Let an estimator with a ``copy`` parameter work in place, then restore it.
+
+    Pipelines are left alone: their steps may keep references to the input.
+    """
+    params = (
+        estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+    )
+    if params.get("copy") is not True:
+        yield
+        return
+    estimator.set_params(copy=False)
+    try:
+        yield
+    finally:
+        estimator.set_params(copy=True)
+
+
 def _check_enough_samples(n_kept, k):
     if n_kept < 2:
         raise ValueError(
@@ -360,6 +398,7 @@ class FeaturePlan:
     navigation_mask: np.ndarray | None
     preprocessor: object
     nan_policy: str
+    features_owned: bool = False
 
     @property
     def keep(self):
@@ -385,7 +424,10 @@ class FeaturePlan:
 
         ``keep`` is the boolean vector of the positions used (navigation mask
         and, with ``nan_policy="mask"``, non-finite rows removed). The
-        preprocessor is fitted here, on the kept rows only.
+        preprocessor is fitted here, on the kept rows only. Afterwards
+        :attr:`features_owned` is True when ``Xp`` shares no memory with the
+        signal (its data or learning results), so that later stages may work
+        on it in place.
         """
         X = self.raw_features(show_progressbar)
         keep = self.keep
@@ -404,9 +446,29 @@ class FeaturePlan:
             keep = keep & finite
             _check_enough_samples(int(keep.sum()), k)
         X_kept = X if keep.all() else X[keep]
+        owned = not self._shares_memory(X_kept)
         if self.preprocessor is None:
+            self.features_owned = owned
             return X_kept, keep
-        return self.preprocessor.fit_transform(X_kept), keep
+        if owned:
+            # Our own copy: scale it in place rather than making another one
+            # the size of the data (the transformer is reset to copying
+            # afterwards, so that `predict` never writes into user data).
+            with _in_place(self.preprocessor):
+                Xp = self.preprocessor.fit_transform(X_kept)
+        else:
+            Xp = self.preprocessor.fit_transform(X_kept)
+        self.features_owned = not self._shares_memory(Xp)
+        return Xp, keep
+
+    def _shares_memory(self, array):
+        if not isinstance(array, np.ndarray):
+            return False
+        lr = self.signal.learning_results
+        owners = [self.source.signal.data, lr.loadings, lr.bss_loadings]
+        return any(
+            isinstance(o, np.ndarray) and np.may_share_memory(array, o) for o in owners
+        )
 
 
 def plan_features(

@@ -46,6 +46,8 @@ class VarianceStabilizer(TransformerMixin, BaseEstimator):
     ----------
     method : {"sqrt", "anscombe"}
         The transform.
+    copy : bool
+        If False, transform float input in place.
 
     Examples
     --------
@@ -55,8 +57,9 @@ class VarianceStabilizer(TransformerMixin, BaseEstimator):
     array([[0., 2.]])
     """
 
-    def __init__(self, method="sqrt"):
+    def __init__(self, method="sqrt", copy=True):
         self.method = method
+        self.copy = copy
 
     def fit(self, X, y=None):
         if self.method not in ("sqrt", "anscombe"):
@@ -76,9 +79,14 @@ class VarianceStabilizer(TransformerMixin, BaseEstimator):
             )
         if not np.issubdtype(X.dtype, np.floating):
             X = X.astype(np.float64)
-        if self.method == "sqrt":
-            return np.sqrt(X)
-        return 2.0 * np.sqrt(X + 0.375)
+        elif self.copy or not X.flags.writeable:
+            X = X.copy()
+        if self.method == "anscombe":
+            X += 0.375
+        np.sqrt(X, out=X)
+        if self.method == "anscombe":
+            X *= 2.0
+        return X
 
 
 def _named_preprocessor(name, kwargs):

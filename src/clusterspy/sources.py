@@ -83,8 +83,9 @@ class Source:
     def features(self):
         """Return the feature matrix ``(n_samples, n_features)``.
 
-        NumPy for eager signals (a view where possible), dask for lazy ones.
-        Integer data is converted to float64, as scikit-learn would.
+        NumPy for eager signals (a view of the data where possible: never
+        write into it), dask for lazy ones. Integer data is converted to
+        float64, as scikit-learn would.
         """
         if self.kind in ("signal", "user"):
             data = self.signal._data_aligned_with_axes
