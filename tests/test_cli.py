@@ -19,8 +19,8 @@ def test_demo_writes_outputs_and_reports_ari(tmp_path, capsys):
     printed = capsys.readouterr().out
     line = next(x for x in printed.splitlines() if x.startswith("Adjusted Rand index"))
     assert float(line.rsplit(" ", 1)[1]) >= 0.99
-    png = out / "cluster_labels.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("cluster_labels.png", "cluster_results.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     loaded = hs.load(out / "demo_result.hspy")
     labels = loaded.clusterspy.get_cluster_labels(merged=True)
     assert labels.data.shape == (24, 32)

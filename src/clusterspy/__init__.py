@@ -24,11 +24,20 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import datasets
 from .accessor import ClusterspyAccessor, register_accessor
 from .analysis import cluster_analysis, get_cluster_result, predict
+from .export import export_cluster_results
 from .getters import (
     get_cluster_distances,
     get_cluster_labels,
     get_cluster_membership,
     get_cluster_signals,
+)
+from .plotting import (
+    cluster_colors,
+    plot_cluster_distances,
+    plot_cluster_labels,
+    plot_cluster_membership,
+    plot_cluster_results,
+    plot_cluster_signals,
 )
 from .results import MASKED, NOISE, ClusterResult
 
@@ -41,11 +50,18 @@ __all__ = [
     "MASKED",
     "NOISE",
     "cluster_analysis",
+    "cluster_colors",
     "datasets",
+    "export_cluster_results",
     "get_cluster_distances",
     "get_cluster_labels",
     "get_cluster_membership",
     "get_cluster_result",
     "get_cluster_signals",
+    "plot_cluster_distances",
+    "plot_cluster_labels",
+    "plot_cluster_membership",
+    "plot_cluster_results",
+    "plot_cluster_signals",
     "predict",
 ]

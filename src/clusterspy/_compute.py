@@ -42,6 +42,62 @@ def _one_hot(labels, k):
     return scipy.sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(k, n))
 
 
+def block_moments(values, labels, k, with_m2=True):
+    """Per-cluster ``(count, mean, m2)`` of one block of rows.
+
+    ``values`` is ``(n, n_features)``; rows with negative labels are skipped.
+    Accumulated in float64. ``m2`` is the sum of squared deviations from the
+    block's own cluster means (``None`` without ``with_m2``).
+    """
+    n_features = values.shape[1]
+    keep = labels >= 0
+    if not keep.all():
+        values, labels = values[keep], labels[keep]
+    values = values.astype(np.float64, copy=False)
+    count = np.bincount(labels, minlength=k).astype(np.float64)
+    mean = np.zeros((k, n_features))
+    m2 = np.zeros((k, n_features)) if with_m2 else None
+    if labels.size == 0:
+        return count, mean, m2
+    onehot = _one_hot(labels, k)
+    present = count > 0
+    mean[present] = (onehot @ values)[present] / count[present, None]
+    if with_m2:
+        dev = values - mean[labels]
+        dev *= dev
+        m2[:] = onehot @ dev
+    return count, mean, m2
+
+
+def merge_moments(a, b):
+    """Merge two ``(count, mean, m2)`` triples (Chan, Golub and LeVeque).
+
+    The pairwise update avoids the cancellation of the sum-of-squares formula.
+    """
+    count_a, mean_a, m2_a = a
+    count_b, mean_b, m2_b = b
+    total = count_a + count_b
+    weight = np.divide(count_b, total, out=np.zeros_like(total), where=total > 0)
+    delta = mean_b - mean_a
+    mean = mean_a + delta * weight[:, None]
+    m2 = None
+    if m2_a is not None:
+        m2 = m2_a + m2_b + delta**2 * (count_a * weight)[:, None]
+    return total, mean, m2
+
+
+def finish_moments(moments):
+    """Counts as int, and NaN means (and m2) for empty clusters."""
+    count, mean, m2 = moments
+    empty = count == 0
+    mean = mean.copy()
+    mean[empty] = np.nan
+    if m2 is not None:
+        m2 = m2.copy()
+        m2[empty] = np.nan
+    return count.astype(np.int64), mean, m2
+
+
 def grouped_moments(array, labels, k, with_m2=True, rows=None):
     """Per-cluster count, mean and sum of squared deviations, in one pass.
 
@@ -63,46 +119,20 @@ def grouped_moments(array, labels, k, with_m2=True, rows=None):
         NaN for empty clusters.
     m2 : numpy.ndarray or None, shape (k, n_features)
         ``sum((x - mean)**2)``; the population variance is ``m2 / count``.
-
-    Notes
-    -----
-    Blocks are merged with Chan, Golub and LeVeque's pairwise update, which
-    avoids the cancellation of the sum-of-squares formula.
     """
     n_features = int(np.prod(array.shape[1:], dtype=np.int64))
-    count = np.zeros(k)
-    mean = np.zeros((k, n_features))
-    m2 = np.zeros((k, n_features)) if with_m2 else None
+    total = (
+        np.zeros(k),
+        np.zeros((k, n_features)),
+        np.zeros((k, n_features)) if with_m2 else None,
+    )
     for start, block in iter_row_blocks(array, rows):
         lab = labels[start : start + block.shape[0]]
-        keep = lab >= 0
-        if not keep.any():
+        if not (lab >= 0).any():
             continue
         block = block.reshape(block.shape[0], -1)
-        if keep.all():
-            values = block.astype(np.float64, copy=False)
-        else:
-            values = block[keep].astype(np.float64, copy=False)
-        lab = lab[keep]
-        onehot = _one_hot(lab, k)
-        n_b = np.bincount(lab, minlength=k).astype(np.float64)
-        present = n_b > 0
-        mean_b = np.zeros((k, n_features))
-        mean_b[present] = (onehot @ values)[present] / n_b[present, None]
-        total = count + n_b
-        delta = mean_b - mean
-        weight = np.divide(n_b, total, out=np.zeros(k), where=total > 0)
-        if with_m2:
-            dev = values - mean_b[lab]
-            dev *= dev
-            m2_b = onehot @ dev
-            m2 += m2_b + delta**2 * (count * weight)[:, None]
-        mean += delta * weight[:, None]
-        count = total
-    mean[count == 0] = np.nan
-    if with_m2:
-        m2[count == 0] = np.nan
-    return count.astype(np.int64), mean, m2
+        total = merge_moments(total, block_moments(block, lab, k, with_m2))
+    return finish_moments(total)
 
 
 def pairwise_distances_to(array, centers, rows=None):

@@ -12,27 +12,35 @@ from __future__ import annotations
 
 import inspect
 
-from . import analysis, getters
+from . import analysis, export, getters, plotting
 
 __all__ = ["ClusterspyAccessor", "register_accessor", "ACCESSOR_NAME"]
 
 ACCESSOR_NAME = "clusterspy"
 
 
-def _bind(func, name=None):
-    """Turn ``func(signal, ...)`` into a method ``accessor.name(...)``."""
+def _bind(func):
+    """Turn ``func(signal, ...)`` into a method ``accessor.<name>(...)``.
+
+    A function's ``signal_kind`` parameter is called ``signal`` in the method,
+    as in HyperSpy's ``get_cluster_signals(signal="mean")`` (a function cannot
+    name two parameters ``signal``).
+    """
+    signature = inspect.signature(func)
+    params = list(signature.parameters.values())[1:]
+    renamed = any(p.name == "signal_kind" for p in params)
 
     def method(self, *args, **kwargs):
+        if renamed and "signal" in kwargs:
+            kwargs["signal_kind"] = kwargs.pop("signal")
         return func(self._signal, *args, **kwargs)
 
-    method.__name__ = name or func.__name__
-    method.__qualname__ = f"ClusterspyAccessor.{method.__name__}"
+    method.__name__ = func.__name__
+    method.__qualname__ = f"ClusterspyAccessor.{func.__name__}"
     method.__doc__ = func.__doc__
-    signature = inspect.signature(func)
-    params = list(signature.parameters.values())
     method.__signature__ = signature.replace(
         parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
-        + params[1:]
+        + [p.replace(name="signal") if p.name == "signal_kind" else p for p in params]
     )
     return method
 
@@ -62,11 +70,14 @@ class ClusterspyAccessor:
     get_cluster_labels = _bind(getters.get_cluster_labels)
     get_cluster_distances = _bind(getters.get_cluster_distances)
     get_cluster_membership = _bind(getters.get_cluster_membership)
+    get_cluster_signals = _bind(getters.get_cluster_signals)
 
-    def get_cluster_signals(self, signal="mean"):
-        return getters.get_cluster_signals(self._signal, signal)
-
-    get_cluster_signals.__doc__ = getters.get_cluster_signals.__doc__
+    plot_cluster_labels = _bind(plotting.plot_cluster_labels)
+    plot_cluster_signals = _bind(plotting.plot_cluster_signals)
+    plot_cluster_distances = _bind(plotting.plot_cluster_distances)
+    plot_cluster_membership = _bind(plotting.plot_cluster_membership)
+    plot_cluster_results = _bind(plotting.plot_cluster_results)
+    export_cluster_results = _bind(export.export_cluster_results)
 
     @property
     def result(self):

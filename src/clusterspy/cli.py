@@ -49,7 +49,8 @@ def _build_parser():
             "Generate a spectrum image with known phases and Poisson noise, run a "
             "decomposition and a cluster analysis of its loadings, print the "
             "adjusted Rand index against the true phases, and write the label map "
-            "(PNG) and the result file (.hspy) into the output folder."
+            "and an overview figure (PNG) and the result file (.hspy) into the "
+            "output folder."
         ),
     )
     demo.add_argument(
@@ -125,38 +126,32 @@ def _demo(args):
     result = s.clusterspy.result
     ari = adjusted_rand_score(truth.ravel(), result.labels)
 
-    png = out / "cluster_labels.png"
-    _save_label_map(s, png)
+    png, overview = _save_figures(s, out)
     hspy = out / "demo_result.hspy"
     s.save(hspy, overwrite=True)
 
     print(f"Cluster sizes: {', '.join(str(int(c)) for c in result.counts)}")
     print(f"Adjusted Rand index against the true phases: {ari:.4f}")
     print(f"Label map: {png}")
+    print(f"Overview: {overview}")
     print(f"Result file: {hspy} (hs.load it, then s.clusterspy.get_cluster_labels())")
     return 0 if np.isfinite(ari) else 1
 
 
-def _save_label_map(signal, path):
-    """Write the merged label map as a PNG, one colour per cluster."""
-    try:
-        from .plotting import plot_cluster_labels
-    except ImportError:  # pragma: no cover - plotting module not present
-        plot_cluster_labels = None
-    if plot_cluster_labels is not None:
-        fig = plot_cluster_labels(signal)
-    else:  # pragma: no cover
-        from matplotlib.figure import Figure
+def _save_figures(signal, folder):
+    """Write the label map and the overview figure as PNGs; return their paths."""
+    from .plotting import plot_cluster_labels, plot_cluster_results
 
-        from .getters import get_cluster_labels
-
-        fig = Figure(figsize=(5, 4.5))
-        ax = fig.add_subplot()
-        ax.imshow(
-            get_cluster_labels(signal, merged=True).data, cmap="tab10", vmin=0, vmax=9
-        )
-        ax.set_title("Cluster labels")
-    fig.savefig(path, dpi=100)
+    paths = []
+    for name, plot in (
+        ("cluster_labels", plot_cluster_labels),
+        ("cluster_results", plot_cluster_results),
+    ):
+        fig = plot(signal)
+        path = folder / f"{name}.png"
+        fig.savefig(path, dpi=100)
+        paths.append(path)
+    return paths
 
 
 def main(argv=None):
