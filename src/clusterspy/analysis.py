@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _compute
 from .algorithms import fit_labels, make_estimator, requested_n_clusters
+from .engines import ENGINES
 from .preprocessing import make_preprocessor
 from .results import MASKED, NOISE, ClusterResult, json_safe, pickle_model
 from .sources import (
@@ -38,7 +39,10 @@ _NAN_POLICIES = ("raise", "mask")
 
 
 def _progress(show_progressbar):
-    """A dask progress bar if progress is wanted, else a null context."""
+    """A dask progress bar if progress is wanted, else a null context.
+
+    Passes shorter than a second print nothing, as HyperSpy's own bars.
+    """
     if show_progressbar is None:
         from hyperspy.defaults_parser import preferences
 
@@ -46,7 +50,7 @@ def _progress(show_progressbar):
     if show_progressbar:
         from dask.diagnostics import ProgressBar
 
-        return ProgressBar()
+        return ProgressBar(minimum=1.0)
     return contextlib.nullcontext()
 
 
@@ -89,6 +93,8 @@ def cluster_analysis(
     random_state=None,
     nan_policy="raise",
     show_progressbar=None,
+    engine="auto",
+    engine_kwargs=None,
     **kwargs,
 ):
     """Cluster the navigation positions of a signal.
@@ -147,8 +153,20 @@ def cluster_analysis(
         What to do with navigation positions whose features are NaN or
         infinite: raise an error (default) or exclude them like masked ones.
     show_progressbar : bool or None
-        Show dask's progress bar while lazy data are read; ``None`` follows
-        HyperSpy's preferences.
+        Show dask's progress bar for each pass over lazy data; ``None``
+        follows HyperSpy's preferences.
+    engine : {"auto", "memory", "blockwise"}
+        How the data are touched (see :mod:`clusterspy.engines`): ``"auto"``
+        uses the out-of-core ``"blockwise"`` engine when the features are
+        lazy (the ``"signal"`` source of a lazy signal) and ``"memory"``
+        otherwise.
+    engine_kwargs : dict or None
+        Options of the blockwise engine: ``init_sample_size`` (rows for the
+        k-means++ initialisation, default 100 000), ``fit_sample_size``
+        (rows on which algorithms that cannot stream are fitted, default
+        as many as fit in about 256 MiB, at least 1000 and at most
+        100 000), ``passes`` (passes of mini-batch k-means over the data,
+        default 2).
     **kwargs
         Passed to a named algorithm's constructor, for example
         ``n_clusters=3`` (required by every algorithm but DBSCAN/HDBSCAN) or
@@ -170,9 +188,17 @@ def cluster_analysis(
     -----
     Labels are ordered by cluster size, largest first. Cluster means and
     standard deviations (population, ``ddof=0``) are accumulated in float64
-    over blocks of rows. Lazy signals give the same result as eager ones;
-    their features are computed into memory for fitting, while the cluster
-    signals are accumulated block by block.
+    over blocks of rows.
+
+    Lazy signals are never loaded whole by the blockwise engine: each pass
+    reads the data block by block (one pass for the preprocessing
+    statistics, one per k-means iteration, one for the labels, one for the
+    distances and cluster signals). K-means gives the same labels as on the
+    eager signal for the same ``random_state`` (k-means++ on the same rows,
+    then exact Lloyd iterations) as long as there are at most
+    ``init_sample_size`` positions. Algorithms that cannot stream are fitted
+    on a seeded sample, with a warning. Lazy features that are small (the
+    decomposition loadings) are clustered in memory.
 
     Examples
     --------
@@ -218,43 +244,49 @@ def cluster_analysis(
     k_requested = requested_n_clusters(estimator)
     plan.check_enough_samples(k_requested)
 
-    # -- features, preprocessing and fit ------------------------------------------------
-    Xp, keep = plan.compute(show_progressbar, k_requested)
-    feature_dtype = Xp.dtype
-    n_samples = keep.size
-    preprocessor = plan.preprocessor
-    if plan.features_owned and algorithm_name in ("kmeans", "minibatchkmeans"):
-        # k-means would otherwise copy the features to centre them; ours can
-        # be centred in place (scikit-learn restores them after fitting).
-        with _no_copy_x(estimator):
-            raw_labels, raw_membership = fit_labels(estimator, Xp)
-    else:
-        raw_labels, raw_membership = fit_labels(estimator, Xp)
+    engine = check_choice(engine, "engine", ENGINES)
+    engine_kwargs = _check_engine_kwargs(engine_kwargs)
+    if engine == "auto":
+        engine = "blockwise" if _is_dask(source.features()) else "memory"
 
-    # -- order clusters by size, largest first -----------------------------------------------
-    k = max(k_requested or 0, int(raw_labels.max()) + 1 if raw_labels.size else 0)
+    # -- fit: labels, members' means and distances in feature space -----------------
+    if engine == "memory":
+        fit = _fit_in_memory(
+            plan, estimator, algorithm_name, k_requested, show_progressbar
+        )
+    else:
+        fit = _fit_blockwise(
+            plan,
+            estimator,
+            algorithm_name,
+            k_requested,
+            seed,
+            show_progressbar,
+            engine_kwargs,
+            centers,
+        )
+    k = fit.k
     if k == 0:
         raise ValueError(
             f"{algorithm_name} labelled every sample as noise; no cluster was found "
             "(for DBSCAN, increase `eps` or decrease `min_samples`)."
         )
-    sizes = np.bincount(raw_labels[raw_labels >= 0], minlength=k)
-    order = np.argsort(-sizes, kind="stable")  # new label i <- estimator label order[i]
+    estimator = fit.estimator
+    preprocessor = plan.preprocessor
+
+    # -- order clusters by size, largest first -----------------------------------------------
+    order = np.argsort(
+        -fit.counts, kind="stable"
+    )  # new label i <- estimator label order[i]
     rank = np.empty(k, dtype=np.int64)
     rank[order] = np.arange(k)
-    kept_labels = np.where(raw_labels >= 0, rank[np.maximum(raw_labels, 0)], NOISE)
-
-    labels = np.full(n_samples, MASKED, dtype=np.int64)
-    labels[keep] = kept_labels
-    membership = None
-    if raw_membership is not None and raw_membership.shape == (Xp.shape[0], k):
-        membership = np.full((n_samples, k), np.nan)
-        membership[keep] = raw_membership[:, order]
-
-    # -- centres, distances and centroids in feature space ------------------------------------
-    counts, feature_centers, _ = _compute.grouped_moments(
-        Xp, kept_labels, k, with_m2=False
-    )
+    raw = fit.labels
+    labels = np.where(raw >= 0, rank[np.maximum(raw, 0)], raw).astype(np.int64)
+    membership = None if fit.membership is None else fit.membership[:, order]
+    counts = fit.counts[order].astype(np.int64)
+    feature_centers = fit.means[order]
+    distances = fit.distances[:, order]
+    centroid_index = fit.centroid_index[order]
     if (counts == 0).any():
         import warnings
 
@@ -264,21 +296,15 @@ def cluster_analysis(
             UserWarning,
             stacklevel=2,
         )
-    kept_distances = _compute.pairwise_distances_to(Xp, feature_centers)
-    distances = np.full((n_samples, k), np.nan)
-    distances[keep] = kept_distances
-    kept_index = np.flatnonzero(keep)
-    centroid_index = np.full(k, -1, dtype=np.int64)
-    for j in range(k):
-        members = np.flatnonzero(kept_labels == j)
-        if members.size:
-            best = members[np.argmin(kept_distances[members, j])]
-            centroid_index[j] = kept_index[best]
-    del Xp
 
     # -- cluster signals from source_for_centers ---------------------------------------------
-    with _progress(show_progressbar):
-        signals = _cluster_signals(centers, labels, k, centroid_index)
+    if fit.raw_moments is not None:
+        moments = tuple(None if m is None else m[order] for m in fit.raw_moments)
+    else:
+        moments = None
+    signals = _cluster_signals(
+        centers, labels, k, centroid_index, moments, show_progressbar
+    )
 
     projection_factors = projection_mean = None
     decomposition_centre = None
@@ -305,7 +331,8 @@ def cluster_analysis(
             "random_state": seed if isinstance(seed, int) else repr(random_state),
             "nan_policy": nan_policy,
             "n_features": int(feature_centers.shape[1]),
-            "feature_dtype": str(feature_dtype),
+            "feature_dtype": str(fit.feature_dtype),
+            "engine": engine,
             "decomposition_centre": decomposition_centre,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "signal_title": signal.metadata.General.title,
@@ -370,6 +397,234 @@ def _in_place(estimator):
         estimator.set_params(copy=True)
 
 
+@dataclass
+class _Fit:
+    """What an engine returns, in the estimator's label order.
+
+    ``labels`` cover every navigation position (-1 noise, -2 masked);
+    ``means``/``counts`` are over each cluster's members in feature space;
+    ``distances`` are to those means; ``raw_moments`` are the cluster
+    signals' ``(count, mean, m2)`` when the engine computed them on its way.
+    """
+
+    k: int
+    labels: np.ndarray
+    membership: np.ndarray | None
+    means: np.ndarray
+    counts: np.ndarray
+    distances: np.ndarray
+    centroid_index: np.ndarray
+    estimator: object
+    feature_dtype: object
+    raw_moments: tuple | None = None
+
+
+def _n_clusters_found(raw_labels, k_requested):
+    found = int(raw_labels.max()) + 1 if raw_labels.size else 0
+    return max(k_requested or 0, found)
+
+
+def _fit_in_memory(plan, estimator, algorithm_name, k_requested, show_progressbar):
+    Xp, keep = plan.compute(show_progressbar, k_requested)
+    if plan.features_owned and algorithm_name in ("kmeans", "minibatchkmeans"):
+        # k-means would otherwise copy the features to centre them; ours can
+        # be centred in place (scikit-learn restores them after fitting).
+        with _no_copy_x(estimator):
+            raw_labels, raw_membership = fit_labels(estimator, Xp)
+    else:
+        raw_labels, raw_membership = fit_labels(estimator, Xp)
+    k = _n_clusters_found(raw_labels, k_requested)
+    n = keep.size
+    counts, means, _ = _compute.grouped_moments(Xp, raw_labels, k, with_m2=False)
+    kept_distances = _compute.pairwise_distances_to(Xp, means)
+    kept_index = np.flatnonzero(keep)
+    centroid_index = np.full(k, -1, dtype=np.int64)
+    for j in range(k):
+        members = np.flatnonzero(raw_labels == j)
+        if members.size:
+            centroid_index[j] = kept_index[
+                members[np.argmin(kept_distances[members, j])]
+            ]
+    labels = np.full(n, MASKED, dtype=np.int64)
+    labels[keep] = np.where(raw_labels >= 0, raw_labels, NOISE)
+    distances = np.full((n, k), np.nan)
+    distances[keep] = kept_distances
+    membership = None
+    if raw_membership is not None and raw_membership.shape == (Xp.shape[0], k):
+        membership = np.full((n, k), np.nan)
+        membership[keep] = raw_membership
+    return _Fit(
+        k,
+        labels,
+        membership,
+        means,
+        counts,
+        distances,
+        centroid_index,
+        estimator,
+        Xp.dtype,
+    )
+
+
+_ENGINE_KWARGS = ("init_sample_size", "fit_sample_size", "passes")
+
+
+def _check_engine_kwargs(engine_kwargs):
+    from .validation import check_int
+
+    if engine_kwargs is None:
+        return {}
+    if not isinstance(engine_kwargs, dict):
+        raise TypeError(
+            f"`engine_kwargs` must be a dict or None, not {type(engine_kwargs).__name__}."
+        )
+    unknown = sorted(set(engine_kwargs) - set(_ENGINE_KWARGS))
+    if unknown:
+        raise ValueError(
+            f"Unknown `engine_kwargs` key(s) {', '.join(unknown)}; valid ones are "
+            f"{', '.join(_ENGINE_KWARGS)}."
+        )
+    return {
+        key: check_int(value, f"engine_kwargs['{key}']", minimum=1)
+        for key, value in engine_kwargs.items()
+    }
+
+
+class _NearestCenter:
+    """``predict`` by the nearest of given centres, for estimators without one."""
+
+    def __init__(self, centers):
+        self.centers = centers
+
+    def predict(self, X):
+        d = _compute.pairwise_distances_to(X, self.centers)
+        return np.nanargmin(d, axis=1)
+
+
+def _fit_blockwise(
+    plan,
+    estimator,
+    algorithm_name,
+    k_requested,
+    seed,
+    show_progressbar,
+    options,
+    centers,
+):
+    import warnings
+
+    from .engines import blockwise
+    from .engines.kmeans import BlockwiseKMeans
+
+    source = plan.source
+    X = source.features()
+    blocks = blockwise.RowBlocks(X, plan.keep, None, show_progressbar)
+    finite, stats = blockwise.scan(blocks)
+    keep = plan.apply_nan_policy(plan.keep, finite, k_requested)
+    blocks.keep = keep
+    n_features = blocks.features.shape[1]
+    default_sample = min(100_000, max(1000, 2**28 // (8 * max(1, n_features))))
+    fit_sample_size = options.get("fit_sample_size", default_sample)
+    sample_seed = seed if isinstance(seed, int) else 0
+    if plan.preprocessor is not None:
+        if stats["count"] == 0:
+            raise ValueError("No finite navigation position is left to cluster.")
+        blockwise.fit_preprocessor(
+            plan.preprocessor, blocks, stats, fit_sample_size, sample_seed
+        )
+        blocks.transform = plan.preprocessor
+    probe = blockwise._block_features(
+        np.zeros((1, n_features), X.dtype), plan.preprocessor
+    )
+    feature_dtype = probe.dtype
+
+    membership = None
+    if algorithm_name == "kmeans":
+        model = BlockwiseKMeans.from_kmeans(
+            estimator,
+            init_sample_size=options.get("init_sample_size", 100_000),
+            show_progressbar=show_progressbar,
+        )
+        model.fit(blocks)
+        labels, means, counts = model.labels_, model.member_means_, model.member_counts_
+        k = model.n_clusters
+        fitted = model
+    else:
+        if algorithm_name == "minibatchkmeans":
+            _stream_partial_fit(estimator, blocks, options.get("passes", 2))
+            predictor = estimator
+            k = estimator.n_clusters
+        else:
+            sample, _ = blocks.sample(fit_sample_size, sample_seed)
+            warnings.warn(
+                f"{algorithm_name} cannot stream over lazy data: it is fitted on a "
+                f"random sample of {sample.shape[0]} navigation positions, and every "
+                "position is then assigned blockwise "
+                + (
+                    "by its predict method."
+                    if hasattr(estimator, "predict")
+                    else "to the nearest cluster centre."
+                ),
+                UserWarning,
+                stacklevel=3,
+            )
+            sample_labels, _ = fit_labels(estimator, sample)
+            k = _n_clusters_found(sample_labels, k_requested)
+            if hasattr(estimator, "predict"):
+                predictor = estimator
+            else:
+                _, sample_means, _ = _compute.grouped_moments(
+                    sample, sample_labels, k, with_m2=False
+                )
+                predictor = _NearestCenter(sample_means)
+        labels, membership, means, counts = blockwise.predict_labels(
+            blocks, predictor, k
+        )
+        fitted = estimator
+    raw = None
+    if centers.kind in ("signal", "user") and centers.signal is source.signal:
+        raw = blockwise.as_row_blocks(
+            centers.signal._data_aligned_with_axes.reshape((blocks.n_samples, -1))
+        )
+        if not blocks.aligned(raw):
+            raw = None
+    distances, centroid_index, moments = blockwise.final_pass(
+        blocks, labels, means, k, raw=raw
+    )
+    return _Fit(
+        k,
+        labels,
+        membership,
+        means,
+        counts.astype(np.int64),
+        distances,
+        centroid_index,
+        fitted,
+        feature_dtype,
+        moments,
+    )
+
+
+def _stream_partial_fit(estimator, blocks, passes):
+    """Mini-batch k-means by ``partial_fit`` over the blocks, ``passes`` times."""
+    import dask
+
+    batch = estimator.get_params().get("batch_size", 1024)
+    delayed_blocks = blocks.features.to_delayed().ravel()
+    from .engines.blockwise import _block_features
+
+    for _ in range(passes):
+        for i, (start, stop) in enumerate(blocks.bounds):
+            keep = blocks.keep[start:stop]
+            if not keep.any():
+                continue
+            with _progress(blocks.show_progressbar):
+                block = dask.compute(delayed_blocks[i])[0]
+            X = _block_features(np.asarray(block)[keep], blocks.transform)
+            for b in range(0, X.shape[0], batch):
+                estimator.partial_fit(X[b : b + batch])
+
+
 def _check_enough_samples(n_kept, k):
     if n_kept < 2:
         raise ValueError(
@@ -411,6 +666,24 @@ class FeaturePlan:
     def check_enough_samples(self, k=None):
         _check_enough_samples(int(self.keep.sum()), k)
 
+    def apply_nan_policy(self, keep, finite, k=None):
+        """Return ``keep`` without non-finite rows, or raise (``nan_policy``)."""
+        bad = keep & ~finite
+        if not bad.any():
+            return keep
+        if self.nan_policy == "raise":
+            nav_shape = self.signal.axes_manager.navigation_shape
+            first = np.unravel_index(int(np.flatnonzero(bad)[0]), nav_shape[::-1])
+            first = tuple(int(i) for i in first[::-1])
+            raise ValueError(
+                f"{int(bad.sum())} navigation position(s) have NaN or infinite "
+                f"features (the first at navigation index {first}); exclude "
+                "them with `navigation_mask`, or pass nan_policy='mask'."
+            )
+        keep = keep & finite
+        _check_enough_samples(int(keep.sum()), k)
+        return keep
+
     def raw_features(self, show_progressbar=None):
         """Features of every navigation position, as NumPy, before masking."""
         X = self.source.features()
@@ -430,21 +703,7 @@ class FeaturePlan:
         on it in place.
         """
         X = self.raw_features(show_progressbar)
-        keep = self.keep
-        finite = _compute.rows_all_finite(X)
-        bad = keep & ~finite
-        if bad.any():
-            if self.nan_policy == "raise":
-                nav_shape = self.signal.axes_manager.navigation_shape
-                first = np.unravel_index(int(np.flatnonzero(bad)[0]), nav_shape[::-1])
-                first = tuple(int(i) for i in first[::-1])
-                raise ValueError(
-                    f"{int(bad.sum())} navigation position(s) have NaN or infinite "
-                    f"features (the first at navigation index {first}); exclude "
-                    "them with `navigation_mask`, or pass nan_policy='mask'."
-                )
-            keep = keep & finite
-            _check_enough_samples(int(keep.sum()), k)
+        keep = self.apply_nan_policy(self.keep, _compute.rows_all_finite(X), k)
         X_kept = X if keep.all() else X[keep]
         owned = not self._shares_memory(X_kept)
         if self.preprocessor is None:
@@ -501,19 +760,37 @@ def plan_features(
     return plan
 
 
-def _cluster_signals(centers, labels, k, centroid_index):
-    """Sum, mean, std and centroid signals, in one pass over the data."""
+def _cluster_signals(
+    centers, labels, k, centroid_index, moments=None, show_progressbar=None
+):
+    """Sum, mean, std and centroid signals, in one pass over the data.
+
+    ``moments`` are the ``(count, mean, m2)`` of the data when an engine
+    already accumulated them.
+    """
     shape = (k,) + tuple(centers.signal_array_shape)
     if centers.kind in ("signal", "user"):
         data = centers.signal._data_aligned_with_axes
         data = data.reshape((labels.shape[0], -1))
-        counts, mean, m2 = _compute.grouped_moments(data, labels, k)
+        if moments is None and _is_dask(data):
+            from .engines.blockwise import raw_moments
+
+            moments = raw_moments(data, labels, k, show_progressbar)
+        elif moments is None:
+            moments = _compute.grouped_moments(data, labels, k)
+        counts, mean, m2 = moments
         std = np.sqrt(m2 / np.maximum(counts, 1)[:, None])
         centroid = np.full(mean.shape, np.nan)
         present = centroid_index >= 0
         if present.any():
-            rows = data[centroid_index[present]]
-            centroid[present] = _as_numpy(rows).astype(np.float64)
+            # dask needs sorted indices to read few blocks
+            idx = centroid_index[present]
+            order = np.argsort(idx)
+            with _progress(show_progressbar):
+                rows = _as_numpy(data[idx[order]])
+            rows_back = np.empty_like(rows)
+            rows_back[order] = rows
+            centroid[present] = rows_back.astype(np.float64)
     else:
         A, G = centers.low_rank()
         A = A.astype(np.float64)

@@ -1,0 +1,432 @@
+"""The out-of-core engine: every pass over the data is one dask map-reduce.
+
+A lazy signal's features are a dask array whose row blocks follow the data's
+chunks. Each pass (statistics for preprocessing, one Lloyd iteration of
+k-means, the final labelling, the cluster signals) maps a small function over
+the row blocks with :func:`dask.delayed` and reduces the per-block results
+(sums, counts, labels of that block) on the client. Only navigation-sized
+arrays (labels, distances) and cluster-sized ones (centres, sums) ever live in
+memory; the data are read block by block, as many at a time as the scheduler
+runs in parallel.
+
+It is plain dask: the same code runs on the threaded scheduler and, unchanged,
+on a ``dask.distributed`` cluster when a ``Client`` is active. The functions
+mapped over blocks are module-level so that they pickle to remote workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+
+from .._compute import block_moments, finish_moments, merge_moments
+
+__all__ = ["RowBlocks", "as_row_blocks"]
+
+_logger = logging.getLogger("clusterspy")
+
+# Row blocks of eager arrays wrapped for the engine are about this size.
+_EAGER_BLOCK_BYTES = 64 * 2**20
+
+
+def _progress(show_progressbar):
+    from ..analysis import _progress
+
+    return _progress(show_progressbar)
+
+
+def as_row_blocks(array):
+    """A dask array with rows in blocks and every column in one block."""
+    import dask.array as da
+
+    if not isinstance(array, da.Array):
+        rows = max(1, _EAGER_BLOCK_BYTES // max(1, array.shape[1] * array.itemsize))
+        return da.from_array(array, chunks=(rows, -1))
+    if len(array.chunks[1]) > 1:
+        array = array.rechunk({1: -1})
+    return array
+
+
+class RowBlocks:
+    """Row blocks of a feature matrix, with the rows to use and a transform.
+
+    Parameters
+    ----------
+    features : dask or NumPy array, shape (n_samples, n_features)
+        Features before preprocessing.
+    keep : numpy.ndarray of bool, shape (n_samples,)
+        Rows to use (False for masked rows).
+    transform : object or None
+        A fitted preprocessing step, applied to each block as it is read.
+    show_progressbar : bool or None
+        dask's progress bar for each pass.
+    """
+
+    def __init__(self, features, keep, transform=None, show_progressbar=None):
+        self.features = as_row_blocks(features)
+        self.keep = keep
+        self.transform = transform
+        self.show_progressbar = show_progressbar
+        bounds = np.cumsum((0,) + self.features.chunks[0])
+        self.bounds = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+        self.n_samples = int(bounds[-1])
+        self.passes = 0
+
+    def map(self, func, *args, rows=(), others=(), description="pass"):
+        """Apply ``func(X, keep, *args, *row_slices, *other_blocks)`` to every block.
+
+        ``X`` is the block's preprocessed features and ``keep`` its slice of
+        the kept-rows mask. ``rows`` are NumPy arrays over all samples (labels)
+        of which each block gets its own rows, so that no task carries a
+        navigation-sized array. ``others`` are dask arrays with the same row
+        chunks whose blocks are passed last (raw data for the cluster
+        signals). Returns the per-block results, computed in one
+        ``dask.compute`` call.
+        """
+        import dask
+
+        blocks = self.features.to_delayed().ravel()
+        other_blocks = [o.to_delayed().ravel() for o in others]
+        tasks = []
+        for i, (start, stop) in enumerate(self.bounds):
+            sliced = [r[start:stop] for r in rows]
+            extra = [ob[i] for ob in other_blocks]
+            tasks.append(
+                dask.delayed(_run_block, pure=False)(
+                    blocks[i],
+                    self.keep[start:stop],
+                    self.transform,
+                    func,
+                    (*args, *sliced),
+                    *extra,
+                )
+            )
+        self.passes += 1
+        _logger.info("clusterspy: %s (pass %d over the data)", description, self.passes)
+        with _progress(self.show_progressbar):
+            return list(dask.compute(*tasks))
+
+    def aligned(self, other):
+        """Whether ``other`` (a dask array) has the same row blocks."""
+        import dask.array as da
+
+        return (
+            isinstance(other, da.Array) and other.chunks[0] == self.features.chunks[0]
+        )
+
+    def sample(self, n, random_state):
+        """Preprocessed features of ``n`` kept rows drawn without replacement.
+
+        Rows are drawn with ``random_state`` and returned in data order; all
+        kept rows when there are at most ``n``.
+        """
+        import dask
+
+        kept = np.flatnonzero(self.keep)
+        if kept.size > n:
+            rng = np.random.default_rng(random_state)
+            kept = np.sort(rng.choice(kept, size=n, replace=False))
+        blocks = self.features.to_delayed().ravel()
+        tasks = []
+        for i, (start, stop) in enumerate(self.bounds):
+            rows = kept[(kept >= start) & (kept < stop)] - start
+            if rows.size:
+                tasks.append(
+                    dask.delayed(_take_rows, pure=False)(
+                        blocks[i], rows, self.transform
+                    )
+                )
+        with _progress(self.show_progressbar):
+            parts = dask.compute(*tasks)
+        return np.concatenate(parts, axis=0), kept
+
+
+def _block_features(block, transform):
+    X = np.asarray(block)
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    if transform is not None:
+        X = transform.transform(X)
+    return X
+
+
+def _run_block(block, keep, transform, func, args, *others):
+    X = _block_features(block, transform)
+    return func(X, keep, *args, *[np.asarray(o) for o in others])
+
+
+def _take_rows(block, rows, transform):
+    return _block_features(np.asarray(block)[rows], transform)
+
+
+# -- statistics for preprocessing ------------------------------------------------------
+
+
+def _scan_block(X, keep):
+    finite = np.isfinite(X).all(axis=1)
+    use = keep & finite
+    values = X[use] if not use.all() else X
+    stats = block_moments(values, np.zeros(values.shape[0], dtype=np.int64), 1)
+    if values.shape[0]:
+        low, high = values.min(axis=0), values.max(axis=0)
+    else:
+        low = np.full(X.shape[1], np.inf)
+        high = np.full(X.shape[1], -np.inf)
+    return finite, stats, low, high
+
+
+def scan(blocks):
+    """One pass: finite rows, and per-feature count, mean, variance, min, max.
+
+    Statistics are over the kept, finite rows of the raw features.
+    """
+    results = blocks.map(_scan_block, description="feature statistics")
+    finite = np.concatenate([r[0] for r in results])
+    total = (
+        np.zeros(1),
+        np.zeros((1, blocks.features.shape[1])),
+        np.zeros((1, blocks.features.shape[1])),
+    )
+    for r in results:
+        total = merge_moments(total, r[1])
+    count, mean, m2 = total
+    low = np.min([r[2] for r in results], axis=0)
+    high = np.max([r[3] for r in results], axis=0)
+    var = m2[0] / max(count[0], 1)
+    return finite, {
+        "count": int(count[0]),
+        "mean": mean[0],
+        "var": var,
+        "min": low,
+        "max": high,
+    }
+
+
+def fit_preprocessor(preprocessor, blocks, stats, sample_size, random_state):
+    """Fit ``preprocessor`` from the scan's statistics, without reading the data.
+
+    Row-wise transforms (``Normalizer``, square roots) have nothing to learn;
+    ``StandardScaler`` and ``MinMaxScaler`` get exactly the statistics a fit on
+    all kept rows would give. Any other object is fitted on a seeded sample of
+    ``sample_size`` kept rows, with a warning.
+    """
+    from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
+
+    from ..preprocessing import VarianceStabilizer
+
+    n_features = blocks.features.shape[1]
+    probe = np.zeros((1, n_features))
+    if isinstance(preprocessor, (Normalizer, VarianceStabilizer)):
+        return preprocessor.fit(probe)
+    if isinstance(preprocessor, MinMaxScaler):
+        preprocessor.partial_fit(np.vstack([stats["min"], stats["max"]]))
+        preprocessor.n_samples_seen_ = stats["count"]
+        return preprocessor
+    if isinstance(preprocessor, StandardScaler):
+        preprocessor.fit(probe)
+        var = stats["var"]
+        preprocessor.n_samples_seen_ = stats["count"]
+        preprocessor.mean_ = stats["mean"] if preprocessor.with_mean else None
+        if preprocessor.with_std:
+            preprocessor.var_ = var
+            scale = np.sqrt(var)
+            # as scikit-learn does: constant features are left unscaled
+            scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
+            preprocessor.scale_ = scale
+        else:
+            preprocessor.var_ = preprocessor.scale_ = None
+        return preprocessor
+    warnings.warn(
+        f"The preprocessing {type(preprocessor).__name__} is fitted on a random sample "
+        f"of {sample_size} navigation positions (lazy data are not loaded whole), then "
+        "applied to every block.",
+        UserWarning,
+        stacklevel=4,
+    )
+    raw = RowBlocks(blocks.features, blocks.keep, None, blocks.show_progressbar)
+    sample, _ = raw.sample(sample_size, random_state)
+    preprocessor.fit(sample)
+    return preprocessor
+
+
+# -- k-means by exact Lloyd passes --------------------------------------------------------
+
+
+def _lloyd_block(X, keep, centers, c2):
+    labels = np.full(X.shape[0], -2, dtype=np.int64)
+    Xk = X if keep.all() else X[keep]
+    k = centers.shape[0]
+    if Xk.shape[0] == 0:
+        return labels, np.zeros((k, X.shape[1])), np.zeros(k), 0.0
+    cross = Xk @ centers.T.astype(Xk.dtype, copy=False)
+    d2 = c2[None, :] - 2.0 * cross
+    lab = np.argmin(d2, axis=1)
+    x2 = np.einsum("ij,ij->i", Xk, Xk, dtype=np.float64)
+    best = np.maximum(d2[np.arange(lab.size), lab] + x2, 0.0)
+    count, mean, _ = block_moments(Xk, lab, k, with_m2=False)
+    labels[keep] = lab
+    return labels, mean * count[:, None], count, float(best.sum())
+
+
+def _lloyd_pass(blocks, centers, description):
+    """Assign every kept row to its nearest centre; members' means and counts."""
+    c2 = np.einsum("ij,ij->i", centers, centers)
+    parts = blocks.map(_lloyd_block, centers, c2, description=description)
+    labels = np.concatenate([p[0] for p in parts])
+    sums = np.sum([p[1] for p in parts], axis=0)
+    counts = np.sum([p[2] for p in parts], axis=0)
+    inertia = float(sum(p[3] for p in parts))
+    present = counts > 0
+    means = np.full_like(centers, np.nan)
+    means[present] = sums[present] / counts[present, None]
+    return labels, means, counts, inertia
+
+
+def lloyd_kmeans(blocks, centers, max_iter, tol, description="k-means"):
+    """Exact Lloyd iterations, one pass over the data each.
+
+    Stops when no label changes (strict convergence) or when the centres
+    move by at most ``tol`` (squared, summed, as in scikit-learn), or after
+    ``max_iter`` passes. An empty cluster keeps its previous centre.
+
+    Returns ``(centers, labels, means, counts, inertia, n_iter)``: the final
+    centres; the labels of the last pass (-2 for rows not kept), given with
+    those centres; the mean of each cluster's members (NaN if empty) and
+    their counts; their sum of squared distances to the centres.
+    """
+    labels = None
+    for n_iter in range(1, max_iter + 1):
+        new_labels, means, counts, inertia = _lloyd_pass(
+            blocks, centers, f"{description}, iteration {n_iter}"
+        )
+        if labels is not None and np.array_equal(labels, new_labels):
+            # strict convergence: the labels were given with these centres,
+            # and the centres are their members' means
+            return centers, new_labels, means, counts, inertia, n_iter
+        new_centers = np.where((counts > 0)[:, None], means, centers)
+        shift = float(((new_centers - centers) ** 2).sum())
+        labels, centers = new_labels, new_centers
+        if shift <= tol:
+            break
+    # One more labelling pass, so that the labels match the final centres
+    # (scikit-learn does the same after its last iteration).
+    labels, means, counts, inertia = _lloyd_pass(
+        blocks, centers, f"{description}, final labels"
+    )
+    return centers, labels, means, counts, inertia, n_iter
+
+
+# -- final passes -----------------------------------------------------------------------
+
+
+def _label_block(X, keep, estimator, k, membership):
+    labels = np.full(X.shape[0], -2, dtype=np.int64)
+    proba = np.full((X.shape[0], k), np.nan) if membership else None
+    Xk = X if keep.all() else X[keep]
+    moments = (np.zeros(k), np.zeros((k, X.shape[1])), None)
+    if Xk.shape[0]:
+        lab = np.asarray(estimator.predict(Xk))
+        labels[keep] = lab
+        moments = block_moments(Xk, lab, k, with_m2=False)
+        if membership:
+            proba[keep] = estimator.predict_proba(Xk)
+    return labels, proba, moments
+
+
+def predict_labels(blocks, estimator, k):
+    """One pass: labels (and memberships) of every kept row by ``predict``.
+
+    Returns ``(labels, membership, means, counts)``, the last two over each
+    cluster's members in feature space.
+    """
+    membership = hasattr(estimator, "predict_proba")
+    parts = blocks.map(_label_block, estimator, k, membership, description="labels")
+    labels = np.concatenate([p[0] for p in parts])
+    proba = np.concatenate([p[1] for p in parts]) if membership else None
+    total = (np.zeros(k), np.zeros((k, blocks.features.shape[1])), None)
+    for p in parts:
+        total = merge_moments(total, p[2])
+    counts, means, _ = finish_moments(total)
+    return labels, proba, means, counts
+
+
+def _final_block(X, keep, centers, k, lab, start, *raw):
+    """Distances, centroid candidates (and raw moments) of a block."""
+    n = X.shape[0]
+    start = int(start[0]) if n else 0
+    distances = np.full((n, k), np.nan)
+    Xk = X if keep.all() else X[keep]
+    if Xk.shape[0]:
+        Xf = Xk.astype(np.float64, copy=False)
+        d2 = (
+            np.einsum("ij,ij->i", Xf, Xf)[:, None]
+            - 2.0 * (Xf @ centers.T)
+            + np.einsum("ij,ij->i", centers, centers)[None, :]
+        )
+        distances[keep] = np.sqrt(np.maximum(d2, 0.0))
+    # centroid candidates: the member of each cluster nearest its centre
+    best_d = np.full(k, np.inf)
+    best_i = np.full(k, -1, dtype=np.int64)
+    for j in range(k):
+        members = np.flatnonzero(lab == j)
+        if members.size:
+            m = members[np.argmin(distances[members, j])]
+            best_d[j], best_i[j] = distances[m, j], start + m
+    raw_moments = None
+    if raw:
+        values = raw[0].reshape(n, -1)
+        raw_moments = block_moments(values, lab, k)
+    return distances, best_d, best_i, raw_moments
+
+
+def final_pass(blocks, labels, centers, k, raw=None):
+    """One pass: distances to the centres, centroids, and raw-data moments.
+
+    ``raw`` (a dask array with the same row blocks, or None) gives the cluster
+    signals' moments in the same pass, when they come from the data that the
+    features were computed from.
+    """
+    others = (raw,) if raw is not None else ()
+    index = np.arange(blocks.n_samples)
+    parts = blocks.map(
+        _final_block,
+        centers,
+        k,
+        rows=(labels, index),
+        others=others,
+        description="distances and cluster signals" if raw is not None else "distances",
+    )
+    distances = np.concatenate([p[0] for p in parts])
+    best_d = np.stack([p[1] for p in parts])
+    best_i = np.stack([p[2] for p in parts])
+    choice = np.argmin(best_d, axis=0)
+    centroid_index = best_i[choice, np.arange(k)]
+    centroid_index[~np.isfinite(best_d.min(axis=0))] = -1
+    moments = None
+    if raw is not None:
+        n_features = int(np.prod(raw.shape[1:], dtype=np.int64))
+        total = (np.zeros(k), np.zeros((k, n_features)), np.zeros((k, n_features)))
+        for p in parts:
+            total = merge_moments(total, p[3])
+        moments = finish_moments(total)
+    return distances, centroid_index, moments
+
+
+def _moments_block(X, keep, k, lab):
+    return block_moments(X.reshape(X.shape[0], -1), lab, k)
+
+
+def raw_moments(raw, labels, k, show_progressbar=None):
+    """One pass over ``raw`` (dask): per-cluster count, mean and m2."""
+    raw2d = as_row_blocks(raw.reshape((raw.shape[0], -1)))
+    blocks = RowBlocks(
+        raw2d, np.ones(raw2d.shape[0], dtype=bool), None, show_progressbar
+    )
+    parts = blocks.map(_moments_block, k, rows=(labels,), description="cluster signals")
+    n_features = raw2d.shape[1]
+    total = (np.zeros(k), np.zeros((k, n_features)), np.zeros((k, n_features)))
+    for p in parts:
+        total = merge_moments(total, p)
+    return finish_moments(total)

@@ -1,0 +1,145 @@
+"""K-means for data that do not fit in memory: seeded k-means++ and exact Lloyd passes."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils import check_random_state
+
+from .blockwise import RowBlocks, lloyd_kmeans
+
+__all__ = ["BlockwiseKMeans"]
+
+
+class BlockwiseKMeans(ClusterMixin, BaseEstimator):
+    """K-means whose every iteration is one pass over row blocks of the data.
+
+    The initial centres come from k-means++ (scikit-learn's
+    :func:`~sklearn.cluster.kmeans_plusplus`) on a seeded sample of
+    ``init_sample_size`` rows, or on every row when there are fewer; then exact
+    Lloyd iterations run over the whole data, each one blockwise reduction of
+    per-cluster sums and counts. With all rows in the sample, the
+    initialisation is the one :class:`~sklearn.cluster.KMeans` makes for the
+    same ``random_state``, so both converge to the same partition.
+
+    Parameters
+    ----------
+    n_clusters : int
+    init : {"k-means++", "random"} or ndarray of shape (n_clusters, n_features)
+    n_init : int or "auto"
+        Initialisations to run, keeping the lowest inertia; "auto" is 1 for
+        k-means++ and 10 for random, as in scikit-learn.
+    max_iter : int
+        Maximum Lloyd passes per initialisation.
+    tol : float
+        Relative tolerance on the centres' shift, scaled by the mean feature
+        variance of the initialisation sample (scikit-learn scales by the
+        variance of the whole data).
+    random_state : int, RandomState or None
+    init_sample_size : int
+        Rows drawn for the initialisation.
+    show_progressbar : bool or None
+        dask's progress bar for each pass.
+
+    Attributes
+    ----------
+    cluster_centers_, labels_, inertia_, n_iter_
+        As in :class:`~sklearn.cluster.KMeans`; ``labels_`` is -2 for rows
+        that were not used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterspy.engines import BlockwiseKMeans
+    >>> X = np.r_[np.zeros((5, 2)), np.ones((3, 2))]
+    >>> BlockwiseKMeans(n_clusters=2, random_state=0).fit(X).labels_.tolist()
+    [0, 0, 0, 0, 0, 1, 1, 1]
+    """
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        random_state=None,
+        init_sample_size=100_000,
+        show_progressbar=None,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.init_sample_size = init_sample_size
+        self.show_progressbar = show_progressbar
+
+    @classmethod
+    def from_kmeans(cls, kmeans, **kwargs):
+        """The blockwise counterpart of a configured scikit-learn ``KMeans``."""
+        params = kmeans.get_params()
+        return cls(
+            n_clusters=params["n_clusters"],
+            init=params["init"],
+            n_init=params["n_init"],
+            max_iter=params["max_iter"],
+            tol=params["tol"],
+            random_state=params["random_state"],
+            **kwargs,
+        )
+
+    def fit(self, X, y=None):
+        """Fit on a NumPy array, a dask array or :class:`RowBlocks`."""
+        from sklearn.cluster import kmeans_plusplus
+
+        blocks = (
+            X
+            if isinstance(X, RowBlocks)
+            else RowBlocks(
+                X, np.ones(X.shape[0], dtype=bool), None, self.show_progressbar
+            )
+        )
+        rs = check_random_state(self.random_state)
+        n_kept = int(blocks.keep.sum())
+        sample_seed = rs.randint(2**31) if n_kept > self.init_sample_size else None
+        sample, _ = blocks.sample(self.init_sample_size, sample_seed)
+        tol = self.tol * float(np.mean(np.var(sample, axis=0)))
+        n_init = self.n_init
+        if n_init == "auto":
+            n_init = (
+                1 if isinstance(self.init, str) and self.init == "k-means++" else 10
+            )
+        if not isinstance(self.init, str):
+            n_init = 1
+        best = None
+        for _ in range(n_init):
+            if isinstance(self.init, str) and self.init == "k-means++":
+                centers, _ = kmeans_plusplus(sample, self.n_clusters, random_state=rs)
+            elif isinstance(self.init, str) and self.init == "random":
+                centers = sample[
+                    rs.choice(sample.shape[0], self.n_clusters, replace=False)
+                ]
+            else:
+                centers = np.asarray(self.init)
+            run = lloyd_kmeans(blocks, centers.astype(np.float64), self.max_iter, tol)
+            if best is None or run[4] < best[4]:
+                best = run
+        centers, labels, means, counts, inertia, n_iter = best
+        self.cluster_centers_ = centers
+        self.labels_ = labels
+        self.member_means_ = means
+        self.member_counts_ = counts
+        self.inertia_ = inertia
+        self.n_iter_ = n_iter
+        self.n_features_in_ = centers.shape[1]
+        return self
+
+    def predict(self, X):
+        """Index of the nearest centre for each row of ``X`` (NumPy)."""
+        X = np.asarray(X)
+        c = self.cluster_centers_
+        d2 = np.einsum("ij,ij->i", c, c)[None, :] - 2.0 * (X @ c.T)
+        return np.argmin(d2, axis=1)

@@ -1,0 +1,280 @@
+"""The out-of-core (blockwise) engine on lazy signals."""
+
+import logging
+
+import dask.array as da
+import numpy as np
+import pytest
+from dask.callbacks import Callback
+from sklearn.metrics import adjusted_rand_score
+
+import clusterspy
+from clusterspy import MASKED
+from clusterspy.engines import BlockwiseKMeans
+
+
+def _lazy(signal, chunks=(5, 7, -1)):
+    lazy = signal.as_lazy()
+    lazy.data = lazy.data.rechunk(chunks)
+    return lazy
+
+
+class LargestResult(Callback):
+    """Records the largest array any dask task produced."""
+
+    def __init__(self):
+        super().__init__()
+        self.largest = 0
+
+    def _posttask(self, key, result, dsk, state, worker_id):
+        if isinstance(result, np.ndarray):
+            self.largest = max(self.largest, result.nbytes)
+
+
+def _same_result(a, b, exact=True):
+    np.testing.assert_array_equal(a.labels, b.labels)
+    check = (
+        np.testing.assert_array_equal
+        if exact
+        else (lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12))
+    )
+    for name in ("signal_mean", "signal_sum", "signal_std", "signal_centroid"):
+        np.testing.assert_allclose(
+            getattr(a, name), getattr(b, name), rtol=1e-10, err_msg=name
+        )
+    np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_array_equal(a.centroid_index, b.centroid_index)
+    check(a.distances, b.distances)
+
+
+@pytest.mark.parametrize(
+    "preprocessing", [None, "norm", "l1", "standard", "minmax", "sqrt"]
+)
+def test_lazy_kmeans_labels_equal_eager(small, preprocessing):
+    s, truth = small
+    lazy = _lazy(s)
+    kwargs = dict(preprocessing=preprocessing, n_clusters=3, random_state=4)
+    s.clusterspy.cluster_analysis("signal", **kwargs)
+    lazy.clusterspy.cluster_analysis("signal", **kwargs)
+    eager, out = s.clusterspy.result, lazy.clusterspy.result
+    assert out.parameters["engine"] == "blockwise"
+    assert eager.parameters["engine"] == "memory"
+    np.testing.assert_array_equal(out.labels, eager.labels)
+    np.testing.assert_allclose(out.signal_mean, eager.signal_mean, rtol=1e-10)
+    np.testing.assert_allclose(out.signal_std, eager.signal_std, rtol=1e-9)
+    np.testing.assert_allclose(out.centers, eager.centers, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(out.centroid_index, eager.centroid_index)
+    np.testing.assert_allclose(out.distances, eager.distances, rtol=1e-4, atol=1e-6)
+    # means against NumPy
+    X = s.data.reshape(-1, 64).astype(np.float64)
+    for j in range(3):
+        np.testing.assert_allclose(
+            out.signal_mean[j], X[out.labels == j].mean(0), rtol=1e-10
+        )
+    assert lazy._lazy
+
+
+def test_blockwise_engine_on_eager_equals_lazy(small):
+    s, _ = small
+    lazy = _lazy(s, chunks=(4, 20, -1))
+    kwargs = dict(
+        preprocessing="norm", n_clusters=3, random_state=1, engine="blockwise"
+    )
+    s.clusterspy.cluster_analysis("signal", **kwargs)
+    lazy.clusterspy.cluster_analysis("signal", **kwargs)
+    _same_result(s.clusterspy.result, lazy.clusterspy.result, exact=False)
+
+
+def test_lazy_masks_and_nan(small):
+    s, _ = small
+    s.data[3, 4, 5] = np.nan
+    mask = np.zeros(s.axes_manager.navigation_shape, dtype=bool)
+    mask[:3, :] = True
+    lazy = _lazy(s)
+    with pytest.raises(ValueError, match=r"1 navigation position\(s\) have NaN"):
+        lazy.clusterspy.cluster_analysis("signal", navigation_mask=mask, n_clusters=3)
+    kwargs = dict(
+        navigation_mask=mask,
+        nan_policy="mask",
+        preprocessing="standard",
+        n_clusters=3,
+        random_state=0,
+    )
+    s.clusterspy.cluster_analysis("signal", **kwargs)
+    lazy.clusterspy.cluster_analysis("signal", **kwargs)
+    eager, out = s.clusterspy.result, lazy.clusterspy.result
+    np.testing.assert_array_equal(out.labels, eager.labels)
+    assert out.label_map[3, 4] == MASKED and (out.label_map[:, :3] == MASKED).all()
+    np.testing.assert_allclose(out.signal_mean, eager.signal_mean, rtol=1e-10)
+
+
+def test_standard_scaler_statistics_equal_a_full_fit(small):
+    from sklearn.preprocessing import StandardScaler
+
+    s, _ = small
+    lazy = _lazy(s)
+    lazy.clusterspy.cluster_analysis(
+        "signal", preprocessing="standard", n_clusters=3, random_state=0
+    )
+    fitted, _ = lazy.clusterspy.result.model
+    full = StandardScaler().fit(s.data.reshape(-1, 64))
+    np.testing.assert_allclose(fitted.mean_, full.mean_, rtol=1e-6)
+    np.testing.assert_allclose(fitted.scale_, full.scale_, rtol=1e-6)
+    assert fitted.n_samples_seen_ == 300
+
+
+def test_never_materialises_the_data(small):
+    s, _ = small
+    big = clusterspy.datasets.spectrum_image(
+        shape=(60, 50), n_channels=256, random_state=0, lazy=True, chunks=(10, 10, -1)
+    )
+    chunk_bytes = 10 * 10 * 256 * 8  # float64 features of one chunk
+    data_bytes = 60 * 50 * 256 * 4
+    with LargestResult() as watch:
+        big.clusterspy.cluster_analysis(
+            "signal", preprocessing="norm", n_clusters=3, random_state=0
+        )
+    assert 0 < watch.largest <= 2 * chunk_bytes < data_bytes / 4
+    # the memory engine does load everything: the watch sees it
+    with LargestResult() as watch:
+        big.clusterspy.cluster_analysis(
+            "signal",
+            preprocessing="norm",
+            n_clusters=3,
+            random_state=0,
+            engine="memory",
+        )
+    assert watch.largest >= data_bytes
+
+
+def test_minibatch_streams_and_agrees(small):
+    s, truth = small
+    lazy = _lazy(s)
+    lazy.clusterspy.cluster_analysis(
+        "signal",
+        preprocessing="norm",
+        algorithm="minibatchkmeans",
+        n_clusters=3,
+        random_state=0,
+        batch_size=64,
+        engine_kwargs={"passes": 2},
+    )
+    s.clusterspy.cluster_analysis(
+        "signal", preprocessing="norm", n_clusters=3, random_state=0
+    )
+    ari = adjusted_rand_score(s.clusterspy.result.labels, lazy.clusterspy.result.labels)
+    assert ari >= 0.99
+
+
+@pytest.mark.parametrize(
+    "algorithm, kwargs",
+    [
+        ("agglomerative", {"n_clusters": 3}),
+        ("gaussian_mixture", {"n_clusters": 3, "covariance_type": "diag"}),
+        ("dbscan", {"eps": 0.25, "min_samples": 5}),
+    ],
+)
+def test_non_streaming_algorithms_fit_on_a_sample(small, algorithm, kwargs):
+    s, truth = small
+    lazy = _lazy(s)
+    with pytest.warns(
+        UserWarning,
+        match=rf"{algorithm} cannot stream over lazy data: it is fitted on a random sample of 100 navigation positions",
+    ):
+        lazy.clusterspy.cluster_analysis(
+            "signal",
+            preprocessing="norm",
+            algorithm=algorithm,
+            random_state=0,
+            engine_kwargs={"fit_sample_size": 100},
+            **kwargs,
+        )
+    r = lazy.clusterspy.result
+    assert (r.labels >= 0).all()  # every position assigned
+    assert adjusted_rand_score(truth.ravel(), r.labels) > 0.95
+    if algorithm == "gaussian_mixture":
+        np.testing.assert_allclose(r.membership.sum(1), 1.0)
+
+
+def test_decomposition_source_of_lazy_signal_runs_in_memory(small):
+    s, truth = small
+    lazy = _lazy(s)
+    lazy.decomposition(output_dimension=5, print_info=False)
+    lazy.clusterspy.cluster_analysis(
+        "decomposition", number_of_components=3, n_clusters=3, random_state=0
+    )
+    r = lazy.clusterspy.result
+    assert r.parameters["engine"] == "memory"
+    assert adjusted_rand_score(truth.ravel(), r.labels) > 0.99
+    X = s.data.reshape(-1, 64).astype(float)
+    np.testing.assert_allclose(r.signal_mean[0], X[r.labels == 0].mean(0), rtol=1e-10)
+
+
+def test_progress_is_logged_per_pass(small, caplog):
+    s, _ = small
+    lazy = _lazy(s)
+    with caplog.at_level(logging.INFO, logger="clusterspy"):
+        lazy.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[0] == "clusterspy: feature statistics (pass 1 over the data)"
+    assert any("k-means, iteration 1 (pass 2" in m for m in messages)
+    assert messages[-1].startswith("clusterspy: distances and cluster signals (pass")
+
+
+def test_engine_arguments_are_checked(small):
+    s, _ = small
+    with pytest.raises(
+        ValueError,
+        match=r"`engine` must be one of 'auto', 'memory', 'blockwise'; got 'gpu'",
+    ):
+        s.clusterspy.cluster_analysis("signal", n_clusters=3, engine="gpu")
+    with pytest.raises(ValueError, match=r"Unknown `engine_kwargs` key\(s\) chunk"):
+        s.clusterspy.cluster_analysis(
+            "signal", n_clusters=3, engine_kwargs={"chunk": 3}
+        )
+    with pytest.raises(
+        ValueError, match=r"`engine_kwargs\['passes'\]` must be >= 1, not 0"
+    ):
+        s.clusterspy.cluster_analysis(
+            "signal", n_clusters=3, engine_kwargs={"passes": 0}
+        )
+
+
+def test_blockwise_kmeans_estimator_matches_sklearn():
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(c, 0.3, (200, 4)) for c in (0, 3, 6)]).astype(
+        np.float32
+    )
+    ours = BlockwiseKMeans(n_clusters=3, random_state=2, show_progressbar=False).fit(
+        da.from_array(X, chunks=(70, 4))
+    )
+    theirs = KMeans(n_clusters=3, random_state=2).fit(X)
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+    np.testing.assert_allclose(
+        ours.cluster_centers_, theirs.cluster_centers_, atol=1e-5
+    )  # float32
+    np.testing.assert_allclose(ours.inertia_, theirs.inertia_, rtol=1e-4)
+    np.testing.assert_array_equal(ours.predict(X), theirs.labels_)
+
+
+def test_distributed_local_cluster_gives_the_same_answer(small):
+    distributed = pytest.importorskip("distributed")
+    s, _ = small
+    lazy = _lazy(s)
+    kwargs = dict(preprocessing="norm", n_clusters=3, random_state=3)
+    lazy.clusterspy.cluster_analysis("signal", **kwargs)
+    local = lazy.clusterspy.result
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        assert len(client.scheduler_info()["workers"]) == 2
+        lazy.clusterspy.cluster_analysis("signal", **kwargs)
+    remote = lazy.clusterspy.result
+    np.testing.assert_array_equal(remote.labels, local.labels)
+    np.testing.assert_allclose(remote.signal_mean, local.signal_mean, rtol=1e-12)
+    np.testing.assert_array_equal(remote.centroid_index, local.centroid_index)
