@@ -24,6 +24,11 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import datasets
 from .accessor import ClusterspyAccessor, register_accessor
 from .analysis import cluster_analysis, get_cluster_result, predict
+from .estimate import (
+    estimate_number_of_clusters,
+    get_cluster_metric,
+    plot_cluster_metric,
+)
 from .export import export_cluster_results
 from .getters import (
     get_cluster_distances,
@@ -52,15 +57,18 @@ __all__ = [
     "cluster_analysis",
     "cluster_colors",
     "datasets",
+    "estimate_number_of_clusters",
     "export_cluster_results",
     "get_cluster_distances",
     "get_cluster_labels",
+    "get_cluster_metric",
     "get_cluster_membership",
     "get_cluster_result",
     "get_cluster_signals",
     "plot_cluster_distances",
     "plot_cluster_labels",
     "plot_cluster_membership",
+    "plot_cluster_metric",
     "plot_cluster_results",
     "plot_cluster_signals",
     "predict",

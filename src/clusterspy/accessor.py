@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 
-from . import analysis, export, getters, plotting
+from . import analysis, estimate, export, getters, plotting
 
 __all__ = ["ClusterspyAccessor", "register_accessor", "ACCESSOR_NAME"]
 
@@ -71,6 +71,10 @@ class ClusterspyAccessor:
     get_cluster_distances = _bind(getters.get_cluster_distances)
     get_cluster_membership = _bind(getters.get_cluster_membership)
     get_cluster_signals = _bind(getters.get_cluster_signals)
+
+    estimate_number_of_clusters = _bind(estimate.estimate_number_of_clusters)
+    get_cluster_metric = _bind(estimate.get_cluster_metric)
+    plot_cluster_metric = _bind(estimate.plot_cluster_metric)
 
     plot_cluster_labels = _bind(plotting.plot_cluster_labels)
     plot_cluster_signals = _bind(plotting.plot_cluster_signals)
