@@ -34,6 +34,8 @@ from .getters import (
     get_cluster_distances,
     get_cluster_labels,
     get_cluster_membership,
+    get_cluster_reconstruction,
+    get_cluster_regions,
     get_cluster_signals,
 )
 from .plotting import (
@@ -44,7 +46,8 @@ from .plotting import (
     plot_cluster_results,
     plot_cluster_signals,
 )
-from .results import MASKED, NOISE, ClusterResult
+from .results import MASKED, NOISE, UNASSIGNED, ClusterResult
+from .sources import as_feature_signal
 
 register_accessor()
 
@@ -54,6 +57,8 @@ __all__ = [
     "ClusterspyAccessor",
     "MASKED",
     "NOISE",
+    "UNASSIGNED",
+    "as_feature_signal",
     "cluster_analysis",
     "cluster_colors",
     "datasets",
@@ -62,6 +67,8 @@ __all__ = [
     "get_cluster_distances",
     "get_cluster_labels",
     "get_cluster_metric",
+    "get_cluster_reconstruction",
+    "get_cluster_regions",
     "get_cluster_membership",
     "get_cluster_result",
     "get_cluster_signals",

@@ -49,7 +49,9 @@ class ClusterspyAccessor:
     """Cluster analysis of one signal: ``signal.clusterspy.<method>``.
 
     Every method is also a plain function of :mod:`clusterspy` taking the
-    signal as its first argument.
+    signal as its first argument. For colour (RGB) signals the methods work
+    on :func:`clusterspy.sources.as_feature_signal`'s view, whose samples are
+    the pixels; the plain functions take that view.
 
     Examples
     --------
@@ -61,7 +63,10 @@ class ClusterspyAccessor:
     """
 
     def __init__(self, signal):
-        self._signal = signal
+        from .sources import as_feature_signal
+
+        # colour images: pixels become samples (see as_feature_signal)
+        self._signal = as_feature_signal(signal)
 
     def __repr__(self):
         return f"<clusterspy accessor of {self._signal!r}>"
@@ -71,6 +76,8 @@ class ClusterspyAccessor:
     get_cluster_distances = _bind(getters.get_cluster_distances)
     get_cluster_membership = _bind(getters.get_cluster_membership)
     get_cluster_signals = _bind(getters.get_cluster_signals)
+    get_cluster_regions = _bind(getters.get_cluster_regions)
+    get_cluster_reconstruction = _bind(getters.get_cluster_reconstruction)
 
     estimate_number_of_clusters = _bind(estimate.estimate_number_of_clusters)
     get_cluster_metric = _bind(estimate.get_cluster_metric)

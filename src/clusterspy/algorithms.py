@@ -1,8 +1,10 @@
-"""Clustering algorithms: names to scikit-learn estimators, and fitted-model helpers.
+"""Clustering algorithms: names to estimators, and fitted-model helpers.
 
 ``algorithm`` is a name from :data:`ALGORITHM_NAMES` or any object following
 scikit-learn's clustering API: ``fit`` and ``labels_``, or ``fit_predict``.
-Estimators with ``predict_proba`` (Gaussian mixtures) give soft memberships.
+Estimators with ``predict_proba`` (Gaussian mixtures, fuzzy c-means) give
+soft memberships. ``"spherical_kmeans"`` and ``"fuzzy_cmeans"`` are
+clusterspy's own (:mod:`clusterspy.estimators`); the rest are scikit-learn's.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ ALGORITHM_NAMES = {
     "dbscan": "DBSCAN",
     "hdbscan": "HDBSCAN",
     "birch": "Birch",
+    "spherical_kmeans": "SphericalKMeans",
+    "fuzzy_cmeans": "FuzzyCMeans",
 }
 
 # HyperSpy's names, kept so that notebooks port unchanged.
@@ -32,6 +36,8 @@ _ALIASES = {
     "gaussianmixture": "gaussian_mixture",
     "gmm": "gaussian_mixture",
     "mini_batch_kmeans": "minibatchkmeans",
+    "fuzzy_c_means": "fuzzy_cmeans",
+    "fcm": "fuzzy_cmeans",
 }
 
 # Algorithms for which the number of clusters must be given (scikit-learn's
@@ -43,6 +49,8 @@ _NEEDS_N_CLUSTERS = {
     "spectral",
     "gaussian_mixture",
     "birch",
+    "spherical_kmeans",
+    "fuzzy_cmeans",
 }
 # Algorithms that find the number of clusters themselves.
 _NO_N_CLUSTERS = {"dbscan", "hdbscan"}
@@ -52,8 +60,12 @@ def _estimator_class(name):
     import sklearn.cluster
     import sklearn.mixture
 
+    from . import estimators
+
     if name == "gaussian_mixture":
         return sklearn.mixture.GaussianMixture
+    if name in ("spherical_kmeans", "fuzzy_cmeans"):
+        return getattr(estimators, ALGORITHM_NAMES[name])
     return getattr(sklearn.cluster, ALGORITHM_NAMES[name])
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _compute
-from .algorithms import fit_labels, make_estimator, requested_n_clusters
+from .algorithms import canonical_name, fit_labels, make_estimator, requested_n_clusters
 from .engines import ENGINES
 from .preprocessing import make_preprocessor
-from .results import MASKED, NOISE, ClusterResult, json_safe, pickle_model
+from .results import MASKED, NOISE, UNASSIGNED, ClusterResult, json_safe, pickle_model
 from .sources import (
     _as_numpy,
     _is_dask,
@@ -95,6 +95,8 @@ def cluster_analysis(
     show_progressbar=None,
     engine="auto",
     engine_kwargs=None,
+    spatial_weight=None,
+    membership_threshold=None,
     **kwargs,
 ):
     """Cluster the navigation positions of a signal.
@@ -167,10 +169,26 @@ def cluster_analysis(
         as many as fit in about 256 MiB, at least 1000 and at most
         100 000), ``passes`` (passes of mini-batch k-means over the data,
         default 2).
+    spatial_weight : float or None
+        Add the calibrated navigation coordinates as features, so that
+        nearby positions tend to share a cluster (as in segmenting an image
+        on [x, y, R, G, B]). The coordinates are divided by their spread
+        (root-mean-square distance from the map's centre) and multiplied by
+        ``spatial_weight``, after the preprocessing of the other features:
+        with ``"norm"`` preprocessing, 0.1 to 1 is the useful range. The
+        coordinate columns are part of the result's ``centers``.
+    membership_threshold : float or None
+        With an algorithm that gives memberships (``"gaussian_mixture"``,
+        ``"fuzzy_cmeans"``), positions whose largest membership is below this
+        value get the label :data:`clusterspy.UNASSIGNED` (-3) and are left out
+        of the cluster signals.
     **kwargs
         Passed to a named algorithm's constructor, for example
         ``n_clusters=3`` (required by every algorithm but DBSCAN/HDBSCAN) or
-        ``n_init=10``.
+        ``n_init=10``. With ``algorithm="agglomerative"``,
+        ``connectivity="grid"`` joins only neighbouring navigation positions,
+        so that every cluster is a spatially contiguous region (Ward
+        clustering constrained by the pixel grid).
 
     Returns
     -------
@@ -220,6 +238,7 @@ def cluster_analysis(
         navigation_mask,
         signal_mask,
         nan_policy,
+        spatial_weight,
     )
     source = plan.source
     if source_for_centers is None:
@@ -239,20 +258,53 @@ def cluster_analysis(
             "`source_for_centers` is 'decomposition' or 'bss'."
         )
     seed = check_random_state_seed(random_state)
-    estimator, algorithm_name = make_estimator(algorithm, kwargs, seed)
+    estimator_kwargs = dict(kwargs)
+    grid = isinstance(kwargs.get("connectivity"), str)
+    if grid:
+        if (
+            kwargs["connectivity"] != "grid"
+            or canonical_name(algorithm) != "agglomerative"
+        ):
+            raise ValueError(
+                "`connectivity` as a string must be 'grid', with "
+                "algorithm='agglomerative'; got "
+                f"connectivity={kwargs['connectivity']!r}, algorithm={algorithm!r}."
+            )
+        del estimator_kwargs["connectivity"]
+    estimator, algorithm_name = make_estimator(algorithm, estimator_kwargs, seed)
     return_info = check_bool(return_info, "return_info")
     k_requested = requested_n_clusters(estimator)
     plan.check_enough_samples(k_requested)
+    if membership_threshold is not None:
+        if (
+            isinstance(membership_threshold, bool)
+            or not isinstance(membership_threshold, (int, float, np.floating))
+            or not 0 < membership_threshold <= 1
+        ):
+            raise ValueError(
+                "`membership_threshold` must be a number in (0, 1] or None, not "
+                f"{membership_threshold!r}."
+            )
+        if not hasattr(estimator, "predict_proba"):
+            raise ValueError(
+                f"`membership_threshold` needs soft memberships, which "
+                f"algorithm={algorithm_name!r} does not give; use "
+                "'gaussian_mixture' or 'fuzzy_cmeans'."
+            )
 
     engine = check_choice(engine, "engine", ENGINES)
     engine_kwargs = _check_engine_kwargs(engine_kwargs)
     if engine == "auto":
         engine = "blockwise" if _is_dask(source.features()) else "memory"
+    if grid and engine != "memory":
+        raise ValueError(
+            "connectivity='grid' needs every position in memory: pass engine='memory'."
+        )
 
     # -- fit: labels, members' means and distances in feature space -----------------
     if engine == "memory":
         fit = _fit_in_memory(
-            plan, estimator, algorithm_name, k_requested, show_progressbar
+            plan, estimator, algorithm_name, k_requested, show_progressbar, grid
         )
     else:
         fit = _fit_blockwise(
@@ -273,11 +325,12 @@ def cluster_analysis(
         )
     estimator = fit.estimator
     preprocessor = plan.preprocessor
+    if membership_threshold is not None:
+        _apply_membership_threshold(fit, membership_threshold)
 
     # -- order clusters by size, largest first -----------------------------------------------
-    order = np.argsort(
-        -fit.counts, kind="stable"
-    )  # new label i <- estimator label order[i]
+    # new label i is the estimator's label order[i]
+    order = np.argsort(-fit.counts, kind="stable")
     rank = np.empty(k, dtype=np.int64)
     rank[order] = np.arange(k)
     raw = fit.labels
@@ -333,6 +386,8 @@ def cluster_analysis(
             "n_features": int(feature_centers.shape[1]),
             "feature_dtype": str(fit.feature_dtype),
             "engine": engine,
+            "spatial_weight": spatial_weight,
+            "membership_threshold": membership_threshold,
             "decomposition_centre": decomposition_centre,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "signal_title": signal.metadata.General.title,
@@ -424,8 +479,19 @@ def _n_clusters_found(raw_labels, k_requested):
     return max(k_requested or 0, found)
 
 
-def _fit_in_memory(plan, estimator, algorithm_name, k_requested, show_progressbar):
+def _fit_in_memory(
+    plan, estimator, algorithm_name, k_requested, show_progressbar, grid=False
+):
     Xp, keep = plan.compute(show_progressbar, k_requested)
+    if grid:
+        from sklearn.feature_extraction.image import grid_to_graph
+
+        nav = plan.signal.axes_manager.navigation_shape[::-1]
+        estimator.set_params(
+            connectivity=grid_to_graph(*nav, mask=keep.reshape(nav))
+            if len(nav) <= 3
+            else None
+        )
     if plan.features_owned and algorithm_name in ("kmeans", "minibatchkmeans"):
         # k-means would otherwise copy the features to centre them; ours can
         # be centred in place (scikit-learn restores them after fitting).
@@ -464,6 +530,25 @@ def _fit_in_memory(plan, estimator, algorithm_name, k_requested, show_progressba
         estimator,
         Xp.dtype,
     )
+
+
+def _apply_membership_threshold(fit, threshold):
+    """Unassign positions whose largest membership is below ``threshold``.
+
+    Cluster counts and centroids are then over the assigned members only;
+    the engines' cluster-signal moments are dropped so that the cluster
+    signals are recomputed from the remaining members.
+    """
+    best = np.nanmax(np.where(np.isnan(fit.membership), -1.0, fit.membership), axis=1)
+    weak = (fit.labels >= 0) & (best < threshold)
+    fit.labels = np.where(weak, UNASSIGNED, fit.labels)
+    fit.counts = np.bincount(fit.labels[fit.labels >= 0], minlength=fit.k)
+    for j in range(fit.k):
+        members = np.flatnonzero(fit.labels == j)
+        fit.centroid_index[j] = (
+            members[np.argmin(fit.distances[members, j])] if members.size else -1
+        )
+    fit.raw_moments = None
 
 
 _ENGINE_KWARGS = ("init_sample_size", "fit_sample_size", "passes")
@@ -517,7 +602,7 @@ def _fit_blockwise(
     from .engines.kmeans import BlockwiseKMeans
 
     source = plan.source
-    X = source.features()
+    X = plan.features()
     blocks = blockwise.RowBlocks(X, plan.keep, None, show_progressbar)
     finite, stats = blockwise.scan(blocks)
     keep = plan.apply_nan_policy(plan.keep, finite, k_requested)
@@ -653,6 +738,7 @@ class FeaturePlan:
     navigation_mask: np.ndarray | None
     preprocessor: object
     nan_policy: str
+    spatial_weight: float | None = None
     features_owned: bool = False
 
     @property
@@ -684,9 +770,24 @@ class FeaturePlan:
         _check_enough_samples(int(keep.sum()), k)
         return keep
 
+    def features(self):
+        """Features before preprocessing (NumPy or dask), coordinates appended."""
+        X = self.source.features()
+        if self.spatial_weight is None:
+            return X
+        from .sources import navigation_coordinates
+
+        coords, _ = navigation_coordinates(self.signal)
+        if _is_dask(X):
+            import dask.array as da
+
+            coords = da.from_array(coords.astype(X.dtype), chunks=(X.chunks[0], -1))
+            return da.hstack([X, coords])
+        return np.hstack([X, coords.astype(X.dtype)])
+
     def raw_features(self, show_progressbar=None):
         """Features of every navigation position, as NumPy, before masking."""
-        X = self.source.features()
+        X = self.features()
         if _is_dask(X):
             with _progress(show_progressbar):
                 X = np.asarray(X.compute())
@@ -739,6 +840,7 @@ def plan_features(
     navigation_mask=None,
     signal_mask=None,
     nan_policy="raise",
+    spatial_weight=None,
 ):
     """Validate a feature request and return a :class:`FeaturePlan`.
 
@@ -755,7 +857,28 @@ def plan_features(
     nav_mask = navigation_mask_to_flat(signal, navigation_mask)
     preprocessor = make_preprocessor(preprocessing, preprocessing_kwargs)
     check_choice(nan_policy, "nan_policy", _NAN_POLICIES)
-    plan = FeaturePlan(signal, source, nav_mask, preprocessor, nan_policy)
+    if spatial_weight is not None:
+        if (
+            isinstance(spatial_weight, bool)
+            or not isinstance(spatial_weight, (int, float, np.floating))
+            or not (np.isfinite(spatial_weight) and spatial_weight > 0)
+        ):
+            raise ValueError(
+                f"`spatial_weight` must be a positive number or None, not {spatial_weight!r}."
+            )
+        from .preprocessing import WithCoordinates
+        from .sources import navigation_coordinates
+
+        _, scale = navigation_coordinates(signal)
+        preprocessor = WithCoordinates(
+            preprocessor,
+            n_coordinates=signal.axes_manager.navigation_dimension,
+            weight=float(spatial_weight),
+            scale=scale,
+        )
+    plan = FeaturePlan(
+        signal, source, nav_mask, preprocessor, nan_policy, spatial_weight
+    )
     plan.check_enough_samples()
     return plan
 
@@ -947,6 +1070,11 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
                     f"{result.signal_mask.size}."
                 )
             X = X[:, ~result.signal_mask]
+        if result.parameters.get("spatial_weight") is not None:
+            from .sources import navigation_coordinates
+
+            coords, _ = navigation_coordinates(signal)
+            X = np.hstack([X.astype(np.float64), coords])
         if X.shape[1] != result.centers.shape[1]:
             raise ValueError(
                 f"The features of `signal` have {X.shape[1]} values per navigation "

@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 __all__ = [
     "PREPROCESSING_NAMES",
     "VarianceStabilizer",
+    "WithCoordinates",
     "make_preprocessor",
 ]
 
@@ -87,6 +88,75 @@ class VarianceStabilizer(TransformerMixin, BaseEstimator):
         if self.method == "anscombe":
             X *= 2.0
         return X
+
+
+class WithCoordinates(TransformerMixin, BaseEstimator):
+    """Preprocess the features, and weight trailing navigation coordinates.
+
+    The input has the features first and ``n_coordinates`` coordinate
+    columns last. The features go through ``preprocessor`` (if any); the
+    coordinates are multiplied by ``weight / scale``, so that with
+    ``scale`` the spread of the coordinates (see
+    :func:`clusterspy.sources.navigation_coordinates`) a ``weight`` of 1 makes
+    the map's extent count about as much as a unit of feature distance.
+
+    Parameters
+    ----------
+    preprocessor : object or None
+        Applied to the feature columns.
+    n_coordinates : int
+    weight : float
+        The spatial weight.
+    scale : float
+        Spread of the coordinates, in their calibrated units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterspy.preprocessing import WithCoordinates
+    >>> X = np.array([[3.0, 4.0, 10.0], [6.0, 8.0, 20.0]])  # 2 features, 1 coordinate
+    >>> WithCoordinates(None, 1, weight=0.5, scale=10.0).fit_transform(X)
+    array([[3. , 4. , 0.5],
+           [6. , 8. , 1. ]])
+    """
+
+    def __init__(self, preprocessor=None, n_coordinates=2, weight=1.0, scale=1.0):
+        self.preprocessor = preprocessor
+        self.n_coordinates = n_coordinates
+        self.weight = weight
+        self.scale = scale
+
+    def _split(self, X):
+        X = np.asarray(X)
+        return X[:, : -self.n_coordinates], X[:, -self.n_coordinates :]
+
+    def fit(self, X, y=None):
+        features, _ = self._split(X)
+        if self.preprocessor is not None:
+            self.preprocessor.fit(features)
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def _join(self, features, coordinates):
+        coordinates = coordinates.astype(np.float64) * (self.weight / self.scale)
+        features = np.asarray(features)
+        dtype = np.result_type(features.dtype, np.float32)
+        return np.hstack(
+            [features.astype(dtype, copy=False), coordinates.astype(dtype)]
+        )
+
+    def transform(self, X):
+        features, coordinates = self._split(X)
+        if self.preprocessor is not None:
+            features = self.preprocessor.transform(features)
+        return self._join(features, coordinates)
+
+    def fit_transform(self, X, y=None):
+        features, coordinates = self._split(X)
+        if self.preprocessor is not None:
+            features = self.preprocessor.fit_transform(features)
+        self.n_features_in_ = np.shape(X)[1]
+        return self._join(features, coordinates)
 
 
 def _named_preprocessor(name, kwargs):

@@ -15,7 +15,10 @@ belong to no cluster:
 * :data:`NOISE` (``-1``): the algorithm called the sample noise (DBSCAN,
   HDBSCAN), as in scikit-learn;
 * :data:`MASKED` (``-2``): the sample was excluded by ``navigation_mask`` (or
-  by ``nan_policy="mask"``) and never clustered.
+  by ``nan_policy="mask"``) and never clustered;
+* :data:`UNASSIGNED` (``-3``): soft clustering gave no cluster a membership
+  of at least ``membership_threshold``, or (in region maps) the sample lies
+  in a region smaller than ``min_size``.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ import warnings
 
 import numpy as np
 
-__all__ = ["ClusterResult", "NOISE", "MASKED", "CLUSTER_SIGNAL_KINDS"]
+__all__ = ["ClusterResult", "NOISE", "MASKED", "UNASSIGNED", "CLUSTER_SIGNAL_KINDS"]
 
 NOISE = -1
 MASKED = -2
+UNASSIGNED = -3
 
 #: Cluster signals computed for every result.
 CLUSTER_SIGNAL_KINDS = ("mean", "sum", "centroid", "std", "count")
@@ -129,6 +133,10 @@ class ClusterResult:
     def masked_count(self):
         return int(np.count_nonzero(self.labels == MASKED))
 
+    @property
+    def unassigned_count(self):
+        return int(np.count_nonzero(self.labels == UNASSIGNED))
+
     def __repr__(self):
         algorithm = self.parameters.get("algorithm", "?")
         text = (
@@ -140,6 +148,8 @@ class ClusterResult:
             text += f", {self.noise_count} noise"
         if self.masked_count:
             text += f", {self.masked_count} masked"
+        if self.unassigned_count:
+            text += f", {self.unassigned_count} unassigned"
         return text + ">"
 
     # -- the fitted model ------------------------------------------------------------

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "as_feature_signal",
+    "navigation_coordinates",
     "SOURCE_NAMES",
     "Source",
     "resolve_source",
@@ -256,6 +258,92 @@ def resolve_source(
             f"not to {name}={source!r} (loadings have no signal channels)."
         )
     return Source(source, signal, number_of_components=number_of_components)
+
+
+def as_feature_signal(signal):
+    """The signal whose navigation positions are the samples to cluster.
+
+    A colour (RGB/RGBA) signal stores each pixel's colour in a structured
+    dtype, so its pixels are its *signal* axes. For clustering, its pixels
+    (and any navigation axes) become navigation positions and the colour
+    channels the signal: a ``Signal1D`` view of the same memory, sharing the
+    original's ``learning_results`` so that results are stored with it.
+    Any other signal is returned as it is.
+
+    Examples
+    --------
+    >>> import numpy as np, hyperspy.api as hs
+    >>> from clusterspy.sources import as_feature_signal
+    >>> rgb = hs.signals.Signal1D(np.zeros((4, 5, 3), dtype=np.uint8))
+    >>> rgb.change_dtype("rgb8")
+    >>> as_feature_signal(rgb).axes_manager.shape
+    (5, 4, 3)
+    """
+    if np.dtype(signal.data.dtype).names is None or not signal.is_rgbx:
+        return signal
+    import hyperspy.api as hs
+    from rsciio.utils.rgb import rgbx2regular_array
+
+    data = signal.data
+    if _is_dask(data):
+        import dask.array as da
+
+        # a blockwise view of each chunk as (..., channels), no compute
+        n = len(data.dtype.names)
+        channel_dtype = data.dtype.fields["B"][0]
+        data = data.map_blocks(
+            rgbx2regular_array,
+            dtype=channel_dtype,
+            new_axis=data.ndim,
+            chunks=data.chunks + ((n,),),
+        )
+        del da
+    else:
+        data = rgbx2regular_array(data)
+    axes = signal.axes_manager._get_axes_dicts()
+    for axis in axes:
+        axis["navigate"] = True
+    channels = "RGBA"[: data.shape[-1]]
+    axes.append(
+        {"size": data.shape[-1], "navigate": False, "name": f"{channels} channel"}
+    )
+    view = hs.signals.Signal1D(data, axes=axes)
+    if _is_dask(data):
+        view = view.as_lazy()
+    view.metadata.General.title = signal.metadata.General.title
+    view.learning_results = signal.learning_results
+    return view
+
+
+def navigation_coordinates(signal):
+    """Calibrated coordinates of every navigation position, and their spread.
+
+    Returns
+    -------
+    coordinates : numpy.ndarray, shape (n_samples, navigation_dimension)
+        One column per navigation axis in HyperSpy's order (x first), rows in
+        data order, in the axes' calibrated units.
+    scale : float
+        The root-mean-square distance of the positions from their centroid
+        (one number for every axis, so that a circle stays a circle).
+
+    Examples
+    --------
+    >>> import hyperspy.api as hs, numpy as np
+    >>> from clusterspy.sources import navigation_coordinates
+    >>> s = hs.signals.Signal1D(np.zeros((2, 3, 4)))
+    >>> coords, scale = navigation_coordinates(s)
+    >>> coords.tolist()
+    [[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0]]
+    """
+    axes = signal.axes_manager.navigation_axes  # x first
+    grids = np.meshgrid(
+        *[np.asarray(a.axis, dtype=np.float64) for a in axes[::-1]], indexing="ij"
+    )
+    coordinates = np.stack([g.ravel() for g in grids[::-1]], axis=1)
+    centred = coordinates - coordinates.mean(axis=0)
+    scale = float(np.sqrt((centred**2).sum(axis=1).mean())) or 1.0
+    return coordinates, scale
 
 
 def _mask_data(mask, name):

@@ -214,8 +214,22 @@ def fit_preprocessor(preprocessor, blocks, stats, sample_size, random_state):
     """
     from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
 
-    from ..preprocessing import VarianceStabilizer
+    from ..preprocessing import VarianceStabilizer, WithCoordinates
 
+    if isinstance(preprocessor, WithCoordinates):
+        # the coordinates need no fitting: fit the inner step on the features
+        nc = preprocessor.n_coordinates
+        inner_stats = {
+            key: (v[:-nc] if isinstance(v, np.ndarray) else v)
+            for key, v in stats.items()
+        }
+        if preprocessor.preprocessor is not None:
+            inner = _FirstColumns(blocks, nc)
+            fit_preprocessor(
+                preprocessor.preprocessor, inner, inner_stats, sample_size, random_state
+            )
+        preprocessor.n_features_in_ = blocks.features.shape[1]
+        return preprocessor
     n_features = blocks.features.shape[1]
     probe = np.zeros((1, n_features))
     if isinstance(preprocessor, (Normalizer, VarianceStabilizer)):
@@ -249,6 +263,15 @@ def fit_preprocessor(preprocessor, blocks, stats, sample_size, random_state):
     sample, _ = raw.sample(sample_size, random_state)
     preprocessor.fit(sample)
     return preprocessor
+
+
+class _FirstColumns(RowBlocks):
+    """The row blocks without their last ``n`` columns (the coordinates)."""
+
+    def __init__(self, blocks, n):
+        super().__init__(
+            blocks.features[:, :-n], blocks.keep, None, blocks.show_progressbar
+        )
 
 
 # -- k-means by exact Lloyd passes --------------------------------------------------------
