@@ -433,6 +433,49 @@ def _no_copy_x(estimator):
         estimator.set_params(copy_x=True)
 
 
+def _lean_tolerance(X, tol):
+    """scikit-learn's k-means tolerance, ``tol * mean(var(X, axis=0))``.
+
+    Computed over cache-sized blocks: ``np.var`` would build a temporary the
+    size of the data (``X - mean``) just to scale ``tol``.
+    """
+    if tol == 0:
+        return 0
+    import scipy.sparse
+
+    if scipy.sparse.issparse(X):
+        return _sklearn_tolerance(X, tol)
+    count, _, m2 = _compute.grouped_moments(X, np.zeros(X.shape[0], dtype=np.int64), 1)
+    return float(np.mean(m2[0] / count[0])) * tol
+
+
+_sklearn_tolerance = None
+
+
+@contextlib.contextmanager
+def _lean_kmeans_tolerance():
+    """Let scikit-learn's k-means compute its tolerance without a data-sized copy.
+
+    Replaces the private ``sklearn.cluster._kmeans._tolerance`` for the
+    duration of a fit with :func:`_lean_tolerance`, which computes the same
+    quantity (so another thread fitting k-means meanwhile is unaffected). If
+    a future scikit-learn renames it, nothing is replaced.
+    """
+    global _sklearn_tolerance
+    from sklearn.cluster import _kmeans
+
+    original = getattr(_kmeans, "_tolerance", None)
+    if original is None or original is _lean_tolerance:
+        yield
+        return
+    _sklearn_tolerance = original
+    _kmeans._tolerance = _lean_tolerance
+    try:
+        yield
+    finally:
+        _kmeans._tolerance = original
+
+
 @contextlib.contextmanager
 def _in_place(estimator):
     """Let an estimator with a ``copy`` parameter work in place, then restore it.
@@ -492,11 +535,16 @@ def _fit_in_memory(
             if len(nav) <= 3
             else None
         )
-    if plan.features_owned and algorithm_name in ("kmeans", "minibatchkmeans"):
-        # k-means would otherwise copy the features to centre them; ours can
-        # be centred in place (scikit-learn restores them after fitting).
-        with _no_copy_x(estimator):
-            raw_labels, raw_membership = fit_labels(estimator, Xp)
+    if algorithm_name == "kmeans":
+        # k-means would otherwise copy our own features to centre them (they
+        # can be centred in place: scikit-learn restores them after fitting),
+        # and build a data-sized temporary to compute its tolerance.
+        with _lean_kmeans_tolerance():
+            if plan.features_owned:
+                with _no_copy_x(estimator):
+                    raw_labels, raw_membership = fit_labels(estimator, Xp)
+            else:
+                raw_labels, raw_membership = fit_labels(estimator, Xp)
     else:
         raw_labels, raw_membership = fit_labels(estimator, Xp)
     k = _n_clusters_found(raw_labels, k_requested)
