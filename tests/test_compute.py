@@ -47,3 +47,19 @@ def test_pairwise_distances_and_finite_rows():
     X[7, 0] = np.nan
     finite = _compute.rows_all_finite(X, rows=4)
     assert np.flatnonzero(~finite).tolist() == [5, 7]
+
+
+def test_lean_kmeans_tolerance_equals_sklearn_and_is_restored():
+    from sklearn.cluster import _kmeans
+
+    from clusterspy.analysis import _lean_kmeans_tolerance, _lean_tolerance
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((2000, 6)) * [1, 2, 3, 4, 5, 6] + 100
+    original = _kmeans._tolerance
+    expected = original(X, 1e-4)
+    with _lean_kmeans_tolerance():
+        assert _kmeans._tolerance is _lean_tolerance
+        assert _kmeans._tolerance(X, 1e-4) == pytest.approx(expected, rel=1e-10)
+        assert _kmeans._tolerance(X, 0) == 0
+    assert _kmeans._tolerance is original
