@@ -278,3 +278,27 @@ def test_distributed_local_cluster_gives_the_same_answer(small):
     np.testing.assert_array_equal(remote.labels, local.labels)
     np.testing.assert_allclose(remote.signal_mean, local.signal_mean, rtol=1e-12)
     np.testing.assert_array_equal(remote.centroid_index, local.centroid_index)
+
+
+def test_blockwise_n_init_compares_starts_on_the_sample():
+    # Seed 0 puts two k-means++ centres in one blob: one start ends in a local
+    # optimum; three starts compared on the sample find the four blobs.
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [0, 10], [10, 0], [10, 10]], dtype=float)
+    truth = np.repeat(np.arange(4), [600, 300, 200, 100])
+    X = centres[truth] + rng.normal(0, 0.5, (1200, 2))
+    X = da.from_array(X, chunks=(100, 2))
+    scores = {}
+    for n_init in (1, 3):
+        found = [
+            adjusted_rand_score(
+                truth,
+                BlockwiseKMeans(n_clusters=4, n_init=n_init, random_state=seed, show_progressbar=False)
+                .fit(X)
+                .labels_,
+            )
+            for seed in range(10)
+        ]
+        scores[n_init] = np.mean(np.isclose(found, 1.0))
+    assert scores[3] == 1.0
+    assert scores[3] >= scores[1]

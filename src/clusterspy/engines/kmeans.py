@@ -27,8 +27,11 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
     n_clusters : int
     init : {"k-means++", "random"} or ndarray of shape (n_clusters, n_features)
     n_init : int or "auto"
-        Initialisations to run, keeping the lowest inertia; "auto" is 1 for
-        k-means++ and 10 for random, as in scikit-learn.
+        Initialisations to compare; "auto" is 1 for k-means++ and 10 for
+        random, as in scikit-learn. They are compared on the sample, not on
+        the whole data: each one is refined by k-means on the sample, and
+        only the one with the lowest inertia there runs over the data. With
+        one initialisation, the sample is not fitted first.
     max_iter : int
         Maximum Lloyd passes per initialisation.
     tol : float
