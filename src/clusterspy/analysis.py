@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,8 +211,9 @@ def cluster_analysis(
 
     Lazy signals are never loaded whole by the blockwise engine: each pass
     reads the data block by block (one pass for the preprocessing
-    statistics, one per k-means iteration, one for the labels, one for the
-    distances and cluster signals). K-means gives the same labels as on the
+    statistics, one per k-means iteration, or one for the labels of
+    algorithms fitted on a sample, and one for the distances and cluster
+    signals). K-means gives the same labels as on the
     eager signal for the same ``random_state`` (k-means++ on the same rows,
     then exact Lloyd iterations) as long as there are at most
     ``init_sample_size`` positions. Algorithms that cannot stream are fitted
@@ -341,8 +343,6 @@ def cluster_analysis(
     distances = fit.distances[:, order]
     centroid_index = fit.centroid_index[order]
     if (counts == 0).any():
-        import warnings
-
         warnings.warn(
             f"{int((counts == 0).sum())} of the {k} clusters have no members; their "
             "cluster signals are NaN.",
@@ -644,7 +644,6 @@ def _fit_blockwise(
     options,
     centers,
 ):
-    import warnings
 
     from .engines import blockwise
     from .engines.kmeans import BlockwiseKMeans
