@@ -538,8 +538,13 @@ def _fit_in_memory(
     if algorithm_name == "kmeans":
         # k-means would otherwise copy our own features to centre them (they
         # can be centred in place: scikit-learn restores them after fitting),
-        # and build a data-sized temporary to compute its tolerance.
-        with _lean_kmeans_tolerance():
+        # and build a data-sized temporary to compute its tolerance. Its
+        # k-means++ start makes many small matrix products, which threaded
+        # BLAS slows down (measured 14.3 s -> 8.3 s for a 1 GiB map on 2
+        # cores); its Lloyd iterations are parallel with OpenMP, not BLAS.
+        from threadpoolctl import threadpool_limits
+
+        with _lean_kmeans_tolerance(), threadpool_limits(limits=1, user_api="blas"):
             if plan.features_owned:
                 with _no_copy_x(estimator):
                     raw_labels, raw_membership = fit_labels(estimator, Xp)
