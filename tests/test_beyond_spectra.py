@@ -88,6 +88,11 @@ def test_rgb_quantisation_from_cluster_means():
     assert np.abs(rec.data.reshape(-1, 3) - colours[truth.ravel()]).max() < 3
     assert s.data.dtype.names == ("R", "G", "B")  # the signal is untouched
     assert hasattr(s.learning_results, "clusterspy")  # results stored with it
+    # another colour image is assigned to the same clusters, pixel by pixel
+    other, other_truth, _ = _rgb_image(seed=5)
+    predicted = s.clusterspy.predict(other)
+    assert predicted.data.shape == (30, 40)
+    assert adjusted_rand_score(other_truth.ravel(), predicted.data.ravel()) == 1.0
 
 
 def test_rgb_lazy_equals_eager():

@@ -179,7 +179,7 @@ def test_non_streaming_algorithms_fit_on_a_sample(small, algorithm, kwargs):
     lazy = _lazy(s)
     with pytest.warns(
         UserWarning,
-        match=rf"{algorithm} cannot stream over lazy data: it is fitted on a random sample of 100 navigation positions",
+        match=rf"{algorithm} cannot stream over the data.s blocks: it is fitted on a random sample of 100 navigation positions",
     ):
         lazy.clusterspy.cluster_analysis(
             "signal",
@@ -293,7 +293,12 @@ def test_blockwise_n_init_compares_starts_on_the_sample():
         found = [
             adjusted_rand_score(
                 truth,
-                BlockwiseKMeans(n_clusters=4, n_init=n_init, random_state=seed, show_progressbar=False)
+                BlockwiseKMeans(
+                    n_clusters=4,
+                    n_init=n_init,
+                    random_state=seed,
+                    show_progressbar=False,
+                )
                 .fit(X)
                 .labels_,
             )

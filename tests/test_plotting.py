@@ -574,3 +574,28 @@ def test_export_membership_and_checks(gmm, tmp_path):
     assert not (tmp_path / "bad").exists()
     with pytest.raises(ValueError, match="signal_kinds"):
         export_cluster_results(gmm, tmp_path / "bad", signal_kinds=("median",))
+
+
+def test_unassigned_positions_have_their_own_colour_and_legend():
+    import clusterspy
+    from clusterspy.plotting import MASKED_COLOR, UNASSIGNED_COLOR
+
+    s = clusterspy.datasets.spectrum_image((16, 12), n_channels=32, random_state=0)
+    s.clusterspy.cluster_analysis(
+        "signal",
+        algorithm="fuzzy_cmeans",
+        n_clusters=3,
+        preprocessing="norm",
+        membership_threshold=0.99,
+        random_state=0,
+    )
+    r = s.clusterspy.result
+    assert r.unassigned_count > 0
+    fig = s.clusterspy.plot_cluster_labels()
+    image = fig.axes[0].images[0]
+    assert np.allclose(image.cmap(image.norm(-3)), UNASSIGNED_COLOR)
+    assert not np.allclose(UNASSIGNED_COLOR, MASKED_COLOR)
+    np.testing.assert_array_equal(np.asarray(image.get_array()), r.label_map)
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert f"Unassigned (n={r.unassigned_count})" in texts
+    plt.close(fig)

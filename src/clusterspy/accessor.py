@@ -99,7 +99,11 @@ class ClusterspyAccessor:
     def predict(self, signal, cluster_source=None, show_progressbar=None):
         """Assign another signal's navigation positions to this signal's
         clusters; see :func:`clusterspy.predict`."""
-        return analysis.predict(self.result, signal, cluster_source, show_progressbar)
+        from .sources import as_feature_signal
+
+        return analysis.predict(
+            self.result, as_feature_signal(signal), cluster_source, show_progressbar
+        )
 
 
 class _AccessorDescriptor:

@@ -694,8 +694,8 @@ def _fit_blockwise(
         else:
             sample, _ = blocks.sample(fit_sample_size, sample_seed)
             warnings.warn(
-                f"{algorithm_name} cannot stream over lazy data: it is fitted on a "
-                f"random sample of {sample.shape[0]} navigation positions, and every "
+                f"{algorithm_name} cannot stream over the data's blocks: it is fitted "
+                f"on a random sample of {sample.shape[0]} navigation positions, and every "
                 "position is then assigned blockwise "
                 + (
                     "by its predict method."

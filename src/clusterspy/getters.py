@@ -250,7 +250,10 @@ def get_cluster_reconstruction(signal, signal_kind="mean"):
     Returns
     -------
     BaseSignal
-        Same class and axes as ``signal`` (eager), float64 data.
+        Same class and axes as ``signal`` (eager), float64 data; for a
+        colour image, the ``Signal1D`` of its pixels' colours (see
+        :func:`clusterspy.as_feature_signal`), shape ``(height, width,
+        channels)``.
 
     Examples
     --------

@@ -12,7 +12,8 @@ Colour convention
 Cluster ``i`` is drawn in ``cluster_colors(n_clusters, cmap)[i]`` in every
 plot (label map, spectra, images, bars, titles), so a colour means the same
 cluster everywhere. Positions outside every cluster have fixed colours:
-:data:`NOISE_COLOR` (black) for :data:`~clusterspy.NOISE` and
+:data:`NOISE_COLOR` (black) for :data:`~clusterspy.NOISE`,
+:data:`UNASSIGNED_COLOR` (white) for :data:`~clusterspy.UNASSIGNED`, and
 :data:`MASKED_COLOR` (light grey) for :data:`~clusterspy.MASKED` positions
 and for NaN in distance and membership maps.
 
@@ -36,12 +37,13 @@ import numpy as np
 from matplotlib import colors as mcolors
 
 from .analysis import get_cluster_result
-from .results import MASKED, NOISE
+from .results import MASKED, NOISE, UNASSIGNED
 from .validation import check_bool, check_choice, check_int
 
 __all__ = [
     "MASKED_COLOR",
     "NOISE_COLOR",
+    "UNASSIGNED_COLOR",
     "cluster_colors",
     "plot_cluster_labels",
     "plot_cluster_signals",
@@ -55,6 +57,8 @@ __all__ = [
 NOISE_COLOR = (0.0, 0.0, 0.0, 1.0)
 #: Colour of masked positions (label :data:`~clusterspy.MASKED`) and of NaN.
 MASKED_COLOR = mcolors.to_rgba("#d9d9d9")
+#: Colour of unassigned positions (label :data:`~clusterspy.UNASSIGNED`).
+UNASSIGNED_COLOR = mcolors.to_rgba("white")
 
 # Listed colormaps with fewer entries than this are qualitative palettes
 # (tab10, Set1, ...), whose colours are used in order; longer ones (viridis
@@ -137,8 +141,11 @@ def _label_cmap_norm(colors):
     ``[i - 0.5, i + 0.5)``, so ``cmap(norm(i))`` is the colour of label
     ``i`` and the image keeps the label values as its data.
     """
-    # Consecutive label values from MASKED (-2) and NOISE (-1) up to k - 1.
-    special = sorted([(MASKED, MASKED_COLOR), (NOISE, NOISE_COLOR)])
+    # Consecutive label values from UNASSIGNED (-3), MASKED (-2) and NOISE (-1)
+    # up to k - 1.
+    special = sorted(
+        [(UNASSIGNED, UNASSIGNED_COLOR), (MASKED, MASKED_COLOR), (NOISE, NOISE_COLOR)]
+    )
     listed = mcolors.ListedColormap(
         np.vstack([c for _, c in special] + [np.reshape(colors, (-1, 4))]),
         name="clusterspy_labels",
@@ -219,6 +226,14 @@ def _legend_handles(result, colors, ids):
                 facecolor=MASKED_COLOR,
                 edgecolor="0.4",
                 label=f"Masked (n={result.masked_count})",
+            )
+        )
+    if result.unassigned_count:
+        handles.append(
+            Patch(
+                facecolor=UNASSIGNED_COLOR,
+                edgecolor="0.4",
+                label=f"Unassigned (n={result.unassigned_count})",
             )
         )
     return handles
