@@ -307,3 +307,28 @@ def test_blockwise_n_init_compares_starts_on_the_sample():
         scores[n_init] = np.mean(np.isclose(found, 1.0))
     assert scores[3] == 1.0
     assert scores[3] >= scores[1]
+
+
+def test_n_init_runs_one_lloyd_over_the_data(small, caplog):
+    s, truth = small
+    lazy = _lazy(s)
+    with caplog.at_level(logging.INFO, logger="clusterspy"):
+        lazy.clusterspy.cluster_analysis(
+            "signal", n_clusters=3, n_init=4, random_state=0
+        )
+    first_iterations = [
+        r
+        for r in caplog.records
+        if r.getMessage().startswith("clusterspy: k-means, iteration 1 ")
+    ]
+    assert len(first_iterations) == 1
+    assert adjusted_rand_score(truth.ravel(), lazy.clusterspy.result.labels) == 1.0
+
+
+def test_default_sample_size_bounds():
+    from clusterspy.engines.kmeans import default_sample_size
+
+    assert default_sample_size(2048) == 8192  # 128 MiB of float64
+    assert default_sample_size(2) == 100_000
+    assert default_sample_size(10**6) == 1000
+    assert default_sample_size(10**6, n_clusters=64) == 3200

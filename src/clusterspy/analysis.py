@@ -165,11 +165,11 @@ def cluster_analysis(
         otherwise.
     engine_kwargs : dict or None
         Options of the blockwise engine: ``init_sample_size`` (rows for the
-        k-means++ initialisation, default 100 000), ``fit_sample_size``
-        (rows on which algorithms that cannot stream are fitted, default
-        as many as fit in about 256 MiB, at least 1000 and at most
-        100 000), ``passes`` (passes of mini-batch k-means over the data,
-        default 2).
+        k-means++ initialisation) and ``fit_sample_size`` (rows on which
+        algorithms that cannot stream are fitted), both by default as many
+        as take about 128 MiB in float64 (at least 1000, at most 100 000:
+        8192 rows of 2048 channels); ``passes`` (passes of mini-batch
+        k-means over the data, default 2).
     spatial_weight : float or None
         Add the calibrated navigation coordinates as features, so that
         nearby positions tend to share a cluster (as in segmenting an image
@@ -213,12 +213,13 @@ def cluster_analysis(
     reads the data block by block (one pass for the preprocessing
     statistics, one per k-means iteration, or one for the labels of
     algorithms fitted on a sample, and one for the distances and cluster
-    signals). K-means gives the same labels as on the
-    eager signal for the same ``random_state`` (k-means++ on the same rows,
-    then exact Lloyd iterations) as long as there are at most
-    ``init_sample_size`` positions. Algorithms that cannot stream are fitted
-    on a seeded sample, with a warning. Lazy features that are small (the
-    decomposition loadings) are clustered in memory.
+    signals). K-means gives the same labels as on the eager signal for the
+    same ``random_state`` (k-means++ on the same rows, then exact Lloyd
+    iterations) as long as all positions fit in the initialisation sample
+    (``init_sample_size``); with ``n_init > 1`` the starts are compared on
+    that sample and only the best runs over the data. Algorithms that cannot
+    stream are fitted on a seeded sample, with a warning. Lazy features that
+    are small (the decomposition loadings) are clustered in memory.
 
     Examples
     --------
@@ -651,7 +652,7 @@ def _fit_blockwise(
 ):
 
     from .engines import blockwise
-    from .engines.kmeans import BlockwiseKMeans
+    from .engines.kmeans import BlockwiseKMeans, default_sample_size
 
     source = plan.source
     X = plan.features()
@@ -660,8 +661,9 @@ def _fit_blockwise(
     keep = plan.apply_nan_policy(plan.keep, finite, k_requested)
     blocks.keep = keep
     n_features = blocks.features.shape[1]
-    default_sample = min(100_000, max(1000, 2**28 // (8 * max(1, n_features))))
-    fit_sample_size = options.get("fit_sample_size", default_sample)
+    fit_sample_size = options.get(
+        "fit_sample_size", default_sample_size(n_features, k_requested or 1)
+    )
     sample_seed = seed if isinstance(seed, int) else 0
     if plan.preprocessor is not None:
         if stats["count"] == 0:
@@ -679,7 +681,7 @@ def _fit_blockwise(
     if algorithm_name == "kmeans":
         model = BlockwiseKMeans.from_kmeans(
             estimator,
-            init_sample_size=options.get("init_sample_size", 100_000),
+            init_sample_size=options.get("init_sample_size"),
             show_progressbar=show_progressbar,
         )
         model.fit(blocks)

@@ -6,9 +6,28 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils import check_random_state
 
+from .._compute import block_moments
 from .blockwise import RowBlocks, lloyd_kmeans
 
-__all__ = ["BlockwiseKMeans"]
+__all__ = ["BlockwiseKMeans", "default_sample_size"]
+
+_SAMPLE_BYTES = 128 * 2**20
+
+
+def default_sample_size(n_features, n_clusters=1):
+    """Rows of an in-memory sample: about 128 MiB of float64, within limits.
+
+    At least 1000 rows and 50 per cluster (k-means++ and the comparison of
+    starts need a few per cluster), at most 100 000.
+
+    Examples
+    --------
+    >>> from clusterspy.engines.kmeans import default_sample_size
+    >>> default_sample_size(2048), default_sample_size(3)
+    (8192, 100000)
+    """
+    size = _SAMPLE_BYTES // (8 * max(1, n_features))
+    return int(min(100_000, max(size, 1000, 50 * n_clusters)))
 
 
 class BlockwiseKMeans(ClusterMixin, BaseEstimator):
@@ -39,8 +58,10 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
         variance of the initialisation sample (scikit-learn scales by the
         variance of the whole data).
     random_state : int, RandomState or None
-    init_sample_size : int
-        Rows drawn for the initialisation.
+    init_sample_size : int or None
+        Rows drawn for the initialisation; None: as many as take about
+        128 MiB in float64 (:func:`default_sample_size`), so that the sample
+        stays small next to the data whatever the number of features.
     show_progressbar : bool or None
         dask's progress bar for each pass.
 
@@ -68,7 +89,7 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
         max_iter=300,
         tol=1e-4,
         random_state=None,
-        init_sample_size=100_000,
+        init_sample_size=None,
         show_progressbar=None,
     ):
         self.n_clusters = n_clusters
@@ -96,7 +117,9 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Fit on a NumPy array, a dask array or :class:`RowBlocks`."""
-        from sklearn.cluster import kmeans_plusplus
+        from sklearn.cluster import KMeans, kmeans_plusplus
+
+        from ..analysis import _lean_kmeans_tolerance
 
         blocks = (
             X
@@ -107,9 +130,14 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
         )
         rs = check_random_state(self.random_state)
         n_kept = int(blocks.keep.sum())
-        sample_seed = rs.randint(2**31) if n_kept > self.init_sample_size else None
-        sample, _ = blocks.sample(self.init_sample_size, sample_seed)
-        tol = self.tol * float(np.mean(np.var(sample, axis=0)))
+        size = self.init_sample_size
+        if size is None:
+            size = default_sample_size(blocks.features.shape[1], self.n_clusters)
+        sample_seed = rs.randint(2**31) if n_kept > size else None
+        sample, _ = blocks.sample(size, sample_seed)
+        # scikit-learn's tolerance, from the sample's feature variances
+        _, _, m2 = block_moments(sample, np.zeros(sample.shape[0], dtype=np.int64), 1)
+        tol = self.tol * float(np.mean(m2[0] / sample.shape[0]))
         n_init = self.n_init
         if n_init == "auto":
             n_init = (
@@ -127,10 +155,25 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
                 ]
             else:
                 centers = np.asarray(self.init)
-            run = lloyd_kmeans(blocks, centers.astype(np.float64), self.max_iter, tol)
-            if best is None or run[4] < best[4]:
-                best = run
-        centers, labels, means, counts, inertia, n_iter = best
+            if n_init > 1:
+                # Compare the starts in memory on the sample: running each over
+                # the data would cost n_init times the reading.
+                with _lean_kmeans_tolerance():
+                    refined = KMeans(
+                        self.n_clusters,
+                        init=centers,
+                        n_init=1,
+                        max_iter=self.max_iter,
+                        tol=self.tol,
+                    ).fit(sample)
+                if best is None or refined.inertia_ < best.inertia_:
+                    best = refined
+        if best is not None:
+            centers = best.cluster_centers_
+        run = lloyd_kmeans(
+            blocks, np.asarray(centers, dtype=np.float64), self.max_iter, tol
+        )
+        centers, labels, means, counts, inertia, n_iter = run
         self.cluster_centers_ = centers
         self.labels_ = labels
         self.member_means_ = means
