@@ -655,12 +655,12 @@ def _fit_blockwise(
     from .engines.kmeans import BlockwiseKMeans, default_sample_size
 
     source = plan.source
-    X = plan.features()
+    X = plan.features(flat=False)
     blocks = blockwise.RowBlocks(X, plan.keep, None, show_progressbar)
     finite, stats = blockwise.scan(blocks)
     keep = plan.apply_nan_policy(plan.keep, finite, k_requested)
     blocks.keep = keep
-    n_features = blocks.features.shape[1]
+    n_features = blocks.n_features
     fit_sample_size = options.get(
         "fit_sample_size", default_sample_size(n_features, k_requested or 1)
     )
@@ -722,8 +722,9 @@ def _fit_blockwise(
         fitted = estimator
     raw = None
     if centers.kind in ("signal", "user") and centers.signal is source.signal:
-        raw = blockwise.as_row_blocks(
-            centers.signal._data_aligned_with_axes.reshape((blocks.n_samples, -1))
+        raw = blockwise.flatten_signal_axes(
+            centers.signal._data_aligned_with_axes,
+            centers.signal.axes_manager.navigation_dimension,
         )
         if not blocks.aligned(raw):
             raw = None
@@ -745,21 +746,25 @@ def _fit_blockwise(
 
 
 def _stream_partial_fit(estimator, blocks, passes):
-    """Mini-batch k-means by ``partial_fit`` over the blocks, ``passes`` times."""
+    """Mini-batch k-means by ``partial_fit`` over the blocks, ``passes`` times.
+
+    Blocks are read one at a time, in order, and cut into mini-batches of the
+    estimator's ``batch_size``.
+    """
     import dask
 
-    batch = estimator.get_params().get("batch_size", 1024)
-    delayed_blocks = blocks.features.to_delayed().ravel()
-    from .engines.blockwise import _block_features
+    from .engines.blockwise import _take_rows
 
+    batch = estimator.get_params().get("batch_size", 1024)
+    delayed_blocks = blocks.features.to_delayed().reshape(-1)
     for _ in range(passes):
-        for i, (start, stop) in enumerate(blocks.bounds):
-            keep = blocks.keep[start:stop]
-            if not keep.any():
+        for i, idx in enumerate(blocks.index):
+            local = np.flatnonzero(blocks.keep[idx])
+            if not local.size:
                 continue
             with _progress(blocks.show_progressbar):
                 block = dask.compute(delayed_blocks[i])[0]
-            X = _block_features(np.asarray(block)[keep], blocks.transform)
+            X = _take_rows(block, local, blocks.transform)
             for b in range(0, X.shape[0], batch):
                 estimator.partial_fit(X[b : b + batch])
 
@@ -824,20 +829,24 @@ class FeaturePlan:
         _check_enough_samples(int(keep.sum()), k)
         return keep
 
-    def features(self):
-        """Features before preprocessing (NumPy or dask), coordinates appended."""
-        X = self.source.features()
+    def features(self, flat=True):
+        """Features before preprocessing (NumPy or dask), coordinates appended.
+
+        ``flat=False`` keeps the navigation axes (see ``Source.features``).
+        """
+        X = self.source.features(flat)
         if self.spatial_weight is None:
             return X
         from .sources import navigation_coordinates
 
         coords, _ = navigation_coordinates(self.signal)
+        coords = coords.astype(X.dtype).reshape(X.shape[:-1] + (coords.shape[1],))
         if _is_dask(X):
             import dask.array as da
 
-            coords = da.from_array(coords.astype(X.dtype), chunks=(X.chunks[0], -1))
-            return da.hstack([X, coords])
-        return np.hstack([X, coords.astype(X.dtype)])
+            coords = da.from_array(coords, chunks=X.chunks[:-1] + (-1,))
+            return da.concatenate([X, coords], axis=-1)
+        return np.concatenate([X, coords], axis=-1)
 
     def raw_features(self, show_progressbar=None):
         """Features of every navigation position, as NumPy, before masking."""
@@ -948,26 +957,32 @@ def _cluster_signals(
     shape = (k,) + tuple(centers.signal_array_shape)
     if centers.kind in ("signal", "user"):
         data = centers.signal._data_aligned_with_axes
-        data = data.reshape((labels.shape[0], -1))
-        if moments is None and _is_dask(data):
-            from .engines.blockwise import raw_moments
+        if _is_dask(data):
+            from .engines.blockwise import flatten_signal_axes, raw_moments
 
-            moments = raw_moments(data, labels, k, show_progressbar)
-        elif moments is None:
-            moments = _compute.grouped_moments(data, labels, k)
+            # keep the navigation tiles as blocks (see engines.blockwise)
+            nav_ndim = centers.signal.axes_manager.navigation_dimension
+            data = flatten_signal_axes(data, nav_ndim)
+            if moments is None:
+                moments = raw_moments(data, labels, k, show_progressbar)
+        else:
+            data = data.reshape((labels.shape[0], -1))
+            if moments is None:
+                moments = _compute.grouped_moments(data, labels, k)
         counts, mean, m2 = moments
         std = np.sqrt(m2 / np.maximum(counts, 1)[:, None])
         centroid = np.full(mean.shape, np.nan)
         present = centroid_index >= 0
         if present.any():
-            # dask needs sorted indices to read few blocks
             idx = centroid_index[present]
-            order = np.argsort(idx)
-            with _progress(show_progressbar):
-                rows = _as_numpy(data[idx[order]])
-            rows_back = np.empty_like(rows)
-            rows_back[order] = rows
-            centroid[present] = rows_back.astype(np.float64)
+            if _is_dask(data):
+                # point-wise reads: only the tiles holding the centroids
+                where = np.unravel_index(idx, data.shape[:-1])
+                with _progress(show_progressbar):
+                    rows = np.asarray(data.vindex[where].compute())
+            else:
+                rows = data[idx]
+            centroid[present] = rows.astype(np.float64)
     else:
         A, G = centers.low_rank()
         A = A.astype(np.float64)

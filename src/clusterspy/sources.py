@@ -82,12 +82,14 @@ class Source:
         return self.kind
 
     # -- features ---------------------------------------------------------------
-    def features(self):
+    def features(self, flat=True):
         """Return the feature matrix ``(n_samples, n_features)``.
 
         NumPy for eager signals (a view of the data where possible: never
         write into it), dask for lazy ones. Integer data is converted to
-        float64, as scikit-learn would.
+        float64, as scikit-learn would. With ``flat=False`` the navigation
+        axes are kept, ``navigation_shape[::-1] + (n_features,)``, so that a
+        lazy signal's blocks stay its own navigation tiles.
         """
         if self.kind in ("signal", "user"):
             data = self.signal._data_aligned_with_axes
@@ -97,9 +99,16 @@ class Source:
                     "`signal.real`, `signal.imag`, `signal.amplitude` or "
                     "`signal.phase` as `cluster_source`."
                 )
-            X = data.reshape((self.n_samples, -1))
+            if flat:
+                X = data.reshape((self.n_samples, -1))
+            else:
+                from .engines.blockwise import flatten_signal_axes
+
+                X = flatten_signal_axes(
+                    data, self.signal.axes_manager.navigation_dimension
+                )
             if self.signal_mask is not None:
-                X = X[:, ~self.signal_mask]
+                X = X[..., ~self.signal_mask]
             if not np.issubdtype(X.dtype, np.floating):
                 X = X.astype(np.float64)
             return X

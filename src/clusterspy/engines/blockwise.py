@@ -1,7 +1,10 @@
 """The out-of-core engine: every pass over the data is one dask map-reduce.
 
-A lazy signal's features are a dask array whose row blocks follow the data's
-chunks. Each pass (statistics for preprocessing, one Lloyd iteration of
+A lazy signal's features are a dask array shaped ``navigation + (features,)``
+whose blocks are the data's own navigation tiles (a 64 x 64 tile of a map is
+one block: flattening the navigation first would make dask merge tiles into
+whole rows of the map, hundreds of MiB each). Each block knows the flat
+navigation indices of its rows. Each pass (statistics for preprocessing, one Lloyd iteration of
 k-means, the final labelling, the cluster signals) maps a small function over
 the row blocks with :func:`dask.delayed` and reduces the per-block results
 (sums, counts, labels of that block) on the client. Only navigation-sized
@@ -38,26 +41,46 @@ def _progress(show_progressbar):
 
 
 def as_row_blocks(array):
-    """A dask array with rows in blocks and every column in one block."""
+    """A dask array with navigation tiles as blocks and the last axis whole.
+
+    ``array`` has shape ``navigation + (features,)``; a NumPy array (2-D) is
+    wrapped in row blocks of about 64 MiB.
+    """
     import dask.array as da
 
     if not isinstance(array, da.Array):
-        rows = max(1, _EAGER_BLOCK_BYTES // max(1, array.shape[1] * array.itemsize))
-        return da.from_array(array, chunks=(rows, -1))
-    if len(array.chunks[1]) > 1:
-        array = array.rechunk({1: -1})
+        rows = max(1, _EAGER_BLOCK_BYTES // max(1, array.shape[-1] * array.itemsize))
+        chunks = ((rows,) if array.ndim == 2 else ("auto",) * (array.ndim - 1)) + (-1,)
+        return da.from_array(array, chunks=chunks)
+    if len(array.chunks[-1]) > 1:
+        array = array.rechunk({array.ndim - 1: -1})
     return array
 
 
+def nav_tiles(array):
+    """The flat navigation indices (data order) of the rows of every block."""
+    nav_shape = array.shape[:-1]
+    offsets = [np.cumsum((0,) + c) for c in array.chunks[:-1]]
+    out = []
+    for block in np.ndindex(*array.numblocks[:-1]):
+        ranges = [
+            np.arange(o[b], o[b + 1]) for o, b in zip(offsets, block, strict=True)
+        ]
+        grids = np.meshgrid(*ranges, indexing="ij")
+        out.append(np.ravel_multi_index([g.ravel() for g in grids], nav_shape))
+    return out
+
+
 class RowBlocks:
-    """Row blocks of a feature matrix, with the rows to use and a transform.
+    """Blocks of a feature array, with the rows to use and a transform.
 
     Parameters
     ----------
-    features : dask or NumPy array, shape (n_samples, n_features)
-        Features before preprocessing.
+    features : dask or NumPy array, shape navigation + (n_features,)
+        Features before preprocessing; a 2-D ``(n_samples, n_features)``
+        array is one navigation axis.
     keep : numpy.ndarray of bool, shape (n_samples,)
-        Rows to use (False for masked rows).
+        Rows to use (False for masked rows), flat in data order.
     transform : object or None
         A fitted preprocessing step, applied to each block as it is read.
     show_progressbar : bool or None
@@ -69,37 +92,40 @@ class RowBlocks:
         self.keep = keep
         self.transform = transform
         self.show_progressbar = show_progressbar
-        bounds = np.cumsum((0,) + self.features.chunks[0])
-        self.bounds = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
-        self.n_samples = int(bounds[-1])
+        self.index = nav_tiles(self.features)
+        self.n_samples = int(np.prod(self.features.shape[:-1], dtype=np.int64))
+        self.n_features = int(self.features.shape[-1])
         self.passes = 0
 
-    def map(self, func, *args, rows=(), others=(), description="pass"):
-        """Apply ``func(X, keep, *args, *row_slices, *other_blocks)`` to every block.
+    def _delayed_blocks(self, array):
+        return array.to_delayed().reshape(-1)
 
-        ``X`` is the block's preprocessed features and ``keep`` its slice of
-        the kept-rows mask. ``rows`` are NumPy arrays over all samples (labels)
-        of which each block gets its own rows, so that no task carries a
-        navigation-sized array. ``others`` are dask arrays with the same row
-        chunks whose blocks are passed last (raw data for the cluster
-        signals). Returns the per-block results, computed in one
+    def map(self, func, *args, rows=(), others=(), description="pass"):
+        """Apply ``func(X, keep, *args, *row_parts, *other_blocks)`` to every block.
+
+        ``X`` is the block's preprocessed features (2-D) and ``keep`` its part
+        of the kept-rows mask. ``rows`` are NumPy arrays over all samples
+        (labels) of which each block gets its own rows, so that no task
+        carries a navigation-sized array. ``others`` are dask arrays with the
+        same navigation blocks whose blocks are passed last (raw data for the
+        cluster signals). Returns the per-block results, computed in one
         ``dask.compute`` call.
         """
         import dask
 
-        blocks = self.features.to_delayed().ravel()
-        other_blocks = [o.to_delayed().ravel() for o in others]
+        blocks = self._delayed_blocks(self.features)
+        other_blocks = [self._delayed_blocks(o) for o in others]
         tasks = []
-        for i, (start, stop) in enumerate(self.bounds):
-            sliced = [r[start:stop] for r in rows]
+        for i, idx in enumerate(self.index):
+            parts = [r[idx] for r in rows]
             extra = [ob[i] for ob in other_blocks]
             tasks.append(
                 dask.delayed(_run_block, pure=False)(
                     blocks[i],
-                    self.keep[start:stop],
+                    self.keep[idx],
                     self.transform,
                     func,
-                    (*args, *sliced),
+                    (*args, *parts),
                     *extra,
                 )
             )
@@ -108,19 +134,33 @@ class RowBlocks:
         with _progress(self.show_progressbar):
             return list(dask.compute(*tasks))
 
+    def scatter(self, parts, fill, dtype=None):
+        """Per-block row arrays back into one array over all samples."""
+        first = np.asarray(parts[0])
+        out = np.full(
+            (self.n_samples,) + first.shape[1:], fill, dtype=dtype or first.dtype
+        )
+        for idx, part in zip(self.index, parts, strict=True):
+            out[idx] = part
+        return out
+
     def aligned(self, other):
-        """Whether ``other`` (a dask array) has the same row blocks."""
+        """Whether ``other`` (a dask array) has the same navigation blocks."""
         import dask.array as da
 
+        n = self.features.ndim - 1
         return (
-            isinstance(other, da.Array) and other.chunks[0] == self.features.chunks[0]
+            isinstance(other, da.Array)
+            and other.ndim == n + 1
+            and other.chunks[:n] == self.features.chunks[:n]
         )
 
     def sample(self, n, random_state):
         """Preprocessed features of ``n`` kept rows drawn without replacement.
 
         Rows are drawn with ``random_state`` and returned in data order; all
-        kept rows when there are at most ``n``.
+        kept rows when there are at most ``n``. Only the blocks holding drawn
+        rows are read.
         """
         import dask
 
@@ -128,23 +168,28 @@ class RowBlocks:
         if kept.size > n:
             rng = np.random.default_rng(random_state)
             kept = np.sort(rng.choice(kept, size=n, replace=False))
-        blocks = self.features.to_delayed().ravel()
-        tasks = []
-        for i, (start, stop) in enumerate(self.bounds):
-            rows = kept[(kept >= start) & (kept < stop)] - start
-            if rows.size:
+        chosen = np.zeros(self.n_samples, dtype=bool)
+        chosen[kept] = True
+        blocks = self._delayed_blocks(self.features)
+        tasks, flat = [], []
+        for i, idx in enumerate(self.index):
+            local = np.flatnonzero(chosen[idx])
+            if local.size:
                 tasks.append(
                     dask.delayed(_take_rows, pure=False)(
-                        blocks[i], rows, self.transform
+                        blocks[i], local, self.transform
                     )
                 )
+                flat.append(idx[local])
         with _progress(self.show_progressbar):
             parts = dask.compute(*tasks)
-        return np.concatenate(parts, axis=0), kept
+        order = np.argsort(np.concatenate(flat), kind="stable")
+        return np.concatenate(parts, axis=0)[order], kept
 
 
 def _block_features(block, transform):
     X = np.asarray(block)
+    X = X.reshape(-1, X.shape[-1])
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(np.float64)
     if transform is not None:
@@ -158,7 +203,8 @@ def _run_block(block, keep, transform, func, args, *others):
 
 
 def _take_rows(block, rows, transform):
-    return _block_features(np.asarray(block)[rows], transform)
+    block = np.asarray(block)
+    return _block_features(block.reshape(-1, block.shape[-1])[rows], transform)
 
 
 # -- statistics for preprocessing ------------------------------------------------------
@@ -183,11 +229,11 @@ def scan(blocks):
     Statistics are over the kept, finite rows of the raw features.
     """
     results = blocks.map(_scan_block, description="feature statistics")
-    finite = np.concatenate([r[0] for r in results])
+    finite = blocks.scatter([r[0] for r in results], True)
     total = (
         np.zeros(1),
-        np.zeros((1, blocks.features.shape[1])),
-        np.zeros((1, blocks.features.shape[1])),
+        np.zeros((1, blocks.n_features)),
+        np.zeros((1, blocks.n_features)),
     )
     for r in results:
         total = merge_moments(total, r[1])
@@ -228,9 +274,9 @@ def fit_preprocessor(preprocessor, blocks, stats, sample_size, random_state):
             fit_preprocessor(
                 preprocessor.preprocessor, inner, inner_stats, sample_size, random_state
             )
-        preprocessor.n_features_in_ = blocks.features.shape[1]
+        preprocessor.n_features_in_ = blocks.n_features
         return preprocessor
-    n_features = blocks.features.shape[1]
+    n_features = blocks.n_features
     probe = np.zeros((1, n_features))
     if isinstance(preprocessor, (Normalizer, VarianceStabilizer)):
         return preprocessor.fit(probe)
@@ -270,7 +316,7 @@ class _FirstColumns(RowBlocks):
 
     def __init__(self, blocks, n):
         super().__init__(
-            blocks.features[:, :-n], blocks.keep, None, blocks.show_progressbar
+            blocks.features[..., :-n], blocks.keep, None, blocks.show_progressbar
         )
 
 
@@ -297,7 +343,7 @@ def _lloyd_pass(blocks, centers, description):
     """Assign every kept row to its nearest centre; members' means and counts."""
     c2 = np.einsum("ij,ij->i", centers, centers)
     parts = blocks.map(_lloyd_block, centers, c2, description=description)
-    labels = np.concatenate([p[0] for p in parts])
+    labels = blocks.scatter([p[0] for p in parts], -2)
     sums = np.sum([p[1] for p in parts], axis=0)
     counts = np.sum([p[2] for p in parts], axis=0)
     inertia = float(sum(p[3] for p in parts))
@@ -366,19 +412,18 @@ def predict_labels(blocks, estimator, k):
     """
     membership = hasattr(estimator, "predict_proba")
     parts = blocks.map(_label_block, estimator, k, membership, description="labels")
-    labels = np.concatenate([p[0] for p in parts])
-    proba = np.concatenate([p[1] for p in parts]) if membership else None
-    total = (np.zeros(k), np.zeros((k, blocks.features.shape[1])), None)
+    labels = blocks.scatter([p[0] for p in parts], -2)
+    proba = blocks.scatter([p[1] for p in parts], np.nan) if membership else None
+    total = (np.zeros(k), np.zeros((k, blocks.n_features)), None)
     for p in parts:
         total = merge_moments(total, p[2])
     counts, means, _ = finish_moments(total)
     return labels, proba, means, counts
 
 
-def _final_block(X, keep, centers, k, lab, start, *raw):
+def _final_block(X, keep, centers, k, lab, index, *raw):
     """Distances, centroid candidates (and raw moments) of a block."""
     n = X.shape[0]
-    start = int(start[0]) if n else 0
     distances = np.full((n, k), np.nan)
     Xk = X if keep.all() else X[keep]
     if Xk.shape[0]:
@@ -396,7 +441,7 @@ def _final_block(X, keep, centers, k, lab, start, *raw):
         members = np.flatnonzero(lab == j)
         if members.size:
             m = members[np.argmin(distances[members, j])]
-            best_d[j], best_i[j] = distances[m, j], start + m
+            best_d[j], best_i[j] = distances[m, j], index[m]
     raw_moments = None
     if raw:
         values = raw[0].reshape(n, -1)
@@ -421,7 +466,7 @@ def final_pass(blocks, labels, centers, k, raw=None):
         others=others,
         description="distances and cluster signals" if raw is not None else "distances",
     )
-    distances = np.concatenate([p[0] for p in parts])
+    distances = blocks.scatter([p[0] for p in parts], np.nan)
     best_d = np.stack([p[1] for p in parts])
     best_i = np.stack([p[2] for p in parts])
     choice = np.argmin(best_d, axis=0)
@@ -429,7 +474,7 @@ def final_pass(blocks, labels, centers, k, raw=None):
     centroid_index[~np.isfinite(best_d.min(axis=0))] = -1
     moments = None
     if raw is not None:
-        n_features = int(np.prod(raw.shape[1:], dtype=np.int64))
+        n_features = int(raw.shape[-1])
         total = (np.zeros(k), np.zeros((k, n_features)), np.zeros((k, n_features)))
         for p in parts:
             total = merge_moments(total, p[3])
@@ -441,14 +486,24 @@ def _moments_block(X, keep, k, lab):
     return block_moments(X.reshape(X.shape[0], -1), lab, k)
 
 
+def flatten_signal_axes(data, nav_ndim):
+    """``(navigation..., signal...)`` data as ``navigation + (signal size,)``.
+
+    The signal axes are merged into one chunk first, so that the reshape
+    stays inside every navigation tile (no rechunking of the navigation).
+    """
+    import dask.array as da
+
+    if isinstance(data, da.Array) and data.ndim > nav_ndim:
+        data = data.rechunk({i: -1 for i in range(nav_ndim, data.ndim)})
+    return data.reshape(data.shape[:nav_ndim] + (-1,))
+
+
 def raw_moments(raw, labels, k, show_progressbar=None):
-    """One pass over ``raw`` (dask): per-cluster count, mean and m2."""
-    raw2d = as_row_blocks(raw.reshape((raw.shape[0], -1)))
-    blocks = RowBlocks(
-        raw2d, np.ones(raw2d.shape[0], dtype=bool), None, show_progressbar
-    )
+    """One pass over ``raw`` (dask, ``navigation + (features,)``): count, mean, m2."""
+    blocks = RowBlocks(raw, np.ones(labels.size, dtype=bool), None, show_progressbar)
     parts = blocks.map(_moments_block, k, rows=(labels,), description="cluster signals")
-    n_features = raw2d.shape[1]
+    n_features = blocks.n_features
     total = (np.zeros(k), np.zeros((k, n_features)), np.zeros((k, n_features)))
     for p in parts:
         total = merge_moments(total, p)

@@ -132,7 +132,7 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
         n_kept = int(blocks.keep.sum())
         size = self.init_sample_size
         if size is None:
-            size = default_sample_size(blocks.features.shape[1], self.n_clusters)
+            size = default_sample_size(blocks.n_features, self.n_clusters)
         sample_seed = rs.randint(2**31) if n_kept > size else None
         sample, _ = blocks.sample(size, sample_seed)
         # scikit-learn's tolerance, from the sample's feature variances
