@@ -41,7 +41,8 @@ from clusterspy.plotting import (
     plot_cluster_signals,
 )
 
-HERE = Path(__file__).resolve().parent
+# the gallery runs examples without __file__ (and offers them as notebooks)
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 OUTPUT = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "output"
 OUTPUT.mkdir(parents=True, exist_ok=True)
 EDS_FILE = HERE.parent.parent / "shared" / "data" / "eds_sem_30x30.bcf"

@@ -42,7 +42,8 @@ from sklearn.datasets import load_sample_image
 
 import clusterspy  # noqa: F401  (adds s.clusterspy to every signal)
 
-HERE = Path(__file__).resolve().parent
+# the gallery runs examples without __file__ (and offers them as notebooks)
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 DOCS_IMAGES = HERE.parent / "docs" / "images" / "examples"
 # Set while the documentation is built: the gallery runs on the small
 # data and shows the figures, so they are left open.

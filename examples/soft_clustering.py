@@ -53,7 +53,8 @@ import clusterspy
 from clusterspy import UNASSIGNED
 from clusterspy.plotting import membership_uncertainty
 
-HERE = Path(__file__).resolve().parent
+# the gallery runs examples without __file__ (and offers them as notebooks)
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 DOCS_IMAGES = HERE.parent / "docs" / "images" / "examples"
 # Set while the documentation is built: the gallery runs on the small
 # data and shows the figures, so they are left open.
@@ -120,7 +121,7 @@ def make_blended(shape=(48, 40), n_channels=128, counts=400, sigma=2.0, seed=0):
 
 # %%
 # Features: a decomposition, then three loadings scaled to unit length
-# -------------------------------------------------------------------
+# --------------------------------------------------------------------
 # PCA with Poisson noise normalisation; the clusters are found on the first
 # three loadings with ``preprocessing="norm"``. Every model below uses the
 # same features, so they differ only in the algorithm.
