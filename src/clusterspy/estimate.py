@@ -834,28 +834,19 @@ def _fit_features(plan, fit_size, rng, show_progressbar, max_clusters):
     raw = plan.source.features()
     n_keep = int(plan.keep.sum())
     if _is_dask(raw) and fit_size is not None and n_keep > fit_size:
-        keep = plan.keep
-        with _progress(show_progressbar):
-            finite = _compute.rows_all_finite(raw)
-        bad = keep & ~finite
-        if bad.any():
-            if plan.nan_policy == "raise":
-                nav_shape = plan.signal.axes_manager.navigation_shape
-                first = np.unravel_index(int(np.flatnonzero(bad)[0]), nav_shape[::-1])
-                first = tuple(int(i) for i in first[::-1])
-                raise ValueError(
-                    f"{int(bad.sum())} navigation position(s) have NaN or infinite "
-                    f"features (the first at navigation index {first}); exclude "
-                    "them with `navigation_mask`, or pass nan_policy='mask'."
-                )
-            keep = keep & finite
+        from .engines.blockwise import RowBlocks, scan
+
+        # the data's own tiles as blocks: one pass for the finite rows, one
+        # read of the tiles that hold sampled rows
+        blocks = RowBlocks(plan.features(flat=False), plan.keep, None, show_progressbar)
+        finite, _ = scan(blocks)
+        keep = plan.apply_nan_policy(plan.keep, finite)
         kept = np.flatnonzero(keep)
         _check_n_samples(kept.size, max_clusters)
         rows = _draw_rows(kept.size, fit_size, rng)
         if rows is not None:
             kept = kept[rows]
-        with _progress(show_progressbar):
-            X = np.asarray(raw[kept].compute())
+        X = blocks.take(kept)
         if plan.preprocessor is not None:
             X = plan.preprocessor.fit_transform(X)
         return np.asarray(X, dtype=np.float64), int(keep.sum())

@@ -162,14 +162,18 @@ class RowBlocks:
         kept rows when there are at most ``n``. Only the blocks holding drawn
         rows are read.
         """
-        import dask
-
         kept = np.flatnonzero(self.keep)
         if kept.size > n:
             rng = np.random.default_rng(random_state)
             kept = np.sort(rng.choice(kept, size=n, replace=False))
+        return self.take(kept), kept
+
+    def take(self, rows):
+        """Preprocessed features of the given rows (flat indices, sorted)."""
+        import dask
+
         chosen = np.zeros(self.n_samples, dtype=bool)
-        chosen[kept] = True
+        chosen[rows] = True
         blocks = self._delayed_blocks(self.features)
         tasks, flat = [], []
         for i, idx in enumerate(self.index):
@@ -184,7 +188,7 @@ class RowBlocks:
         with _progress(self.show_progressbar):
             parts = dask.compute(*tasks)
         order = np.argsort(np.concatenate(flat), kind="stable")
-        return np.concatenate(parts, axis=0)[order], kept
+        return np.concatenate(parts, axis=0)[order]
 
 
 def _block_features(block, transform):
