@@ -107,10 +107,6 @@ class ClusterResult:
         """Labels in the navigation shape, as displayed (data order)."""
         return self.labels.reshape(tuple(self.navigation_shape)[::-1])
 
-    @property
-    def signal_count(self):
-        return self.counts
-
     def cluster_signal(self, kind="mean"):
         """Return one kind of cluster signal as an array.
 
