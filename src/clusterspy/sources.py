@@ -295,8 +295,6 @@ def as_feature_signal(signal):
 
     data = signal.data
     if _is_dask(data):
-        import dask.array as da
-
         # a blockwise view of each chunk as (..., channels), no compute
         n = len(data.dtype.names)
         channel_dtype = data.dtype.fields["B"][0]
@@ -306,7 +304,6 @@ def as_feature_signal(signal):
             new_axis=data.ndim,
             chunks=data.chunks + ((n,),),
         )
-        del da
     else:
         data = rgbx2regular_array(data)
     axes = signal.axes_manager._get_axes_dicts()
