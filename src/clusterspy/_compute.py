@@ -199,6 +199,20 @@ def pairwise_distances_to(array, centers, rows=None):
     return out
 
 
+def nearest_members(labels, distances, k):
+    """For each cluster, the row of its member nearest its centre, or -1.
+
+    ``distances`` is ``(n, k)``: the distance of every row to every centre.
+    This member is the cluster's "centroid" signal: a real, measured one.
+    """
+    out = np.full(k, -1, dtype=np.int64)
+    for j in range(k):
+        members = np.flatnonzero(labels == j)
+        if members.size:
+            out[j] = members[np.argmin(distances[members, j])]
+    return out
+
+
 def rows_all_finite(array, rows=None):
     """Boolean vector: True where every feature of the row is finite."""
     out = np.empty(array.shape[0], dtype=bool)

@@ -557,18 +557,11 @@ def _fit_in_memory(
     n = keep.size
     counts, means, _ = _compute.grouped_moments(Xp, raw_labels, k, with_m2=False)
     kept_distances = _compute.pairwise_distances_to(Xp, means)
-    kept_index = np.flatnonzero(keep)
-    centroid_index = np.full(k, -1, dtype=np.int64)
-    for j in range(k):
-        members = np.flatnonzero(raw_labels == j)
-        if members.size:
-            centroid_index[j] = kept_index[
-                members[np.argmin(kept_distances[members, j])]
-            ]
     labels = np.full(n, MASKED, dtype=np.int64)
     labels[keep] = np.where(raw_labels >= 0, raw_labels, NOISE)
     distances = np.full((n, k), np.nan)
     distances[keep] = kept_distances
+    centroid_index = _compute.nearest_members(labels, distances, k)
     membership = None
     if raw_membership is not None and raw_membership.shape == (Xp.shape[0], k):
         membership = np.full((n, k), np.nan)
@@ -597,11 +590,7 @@ def _apply_membership_threshold(fit, threshold):
     weak = (fit.labels >= 0) & (best < threshold)
     fit.labels = np.where(weak, UNASSIGNED, fit.labels)
     fit.counts = np.bincount(fit.labels[fit.labels >= 0], minlength=fit.k)
-    for j in range(fit.k):
-        members = np.flatnonzero(fit.labels == j)
-        fit.centroid_index[j] = (
-            members[np.argmin(fit.distances[members, j])] if members.size else -1
-        )
+    fit.centroid_index = _compute.nearest_members(fit.labels, fit.distances, fit.k)
     fit.raw_moments = None
 
 

@@ -24,7 +24,13 @@ import warnings
 
 import numpy as np
 
-from .._compute import block_moments, finish_moments, merge_moments
+from .._compute import (
+    block_moments,
+    finish_moments,
+    merge_moments,
+    nearest_members,
+    pairwise_distances_to,
+)
 
 __all__ = ["RowBlocks", "as_row_blocks"]
 
@@ -431,21 +437,14 @@ def _final_block(X, keep, centers, k, lab, index, *raw):
     distances = np.full((n, k), np.nan)
     Xk = X if keep.all() else X[keep]
     if Xk.shape[0]:
-        Xf = Xk.astype(np.float64, copy=False)
-        d2 = (
-            np.einsum("ij,ij->i", Xf, Xf)[:, None]
-            - 2.0 * (Xf @ centers.T)
-            + np.einsum("ij,ij->i", centers, centers)[None, :]
-        )
-        distances[keep] = np.sqrt(np.maximum(d2, 0.0))
+        distances[keep] = pairwise_distances_to(Xk, centers)
     # centroid candidates: the member of each cluster nearest its centre
+    local = nearest_members(lab, distances, k)
+    found = local >= 0
     best_d = np.full(k, np.inf)
     best_i = np.full(k, -1, dtype=np.int64)
-    for j in range(k):
-        members = np.flatnonzero(lab == j)
-        if members.size:
-            m = members[np.argmin(distances[members, j])]
-            best_d[j], best_i[j] = distances[m, j], index[m]
+    best_d[found] = distances[local[found], np.flatnonzero(found)]
+    best_i[found] = index[local[found]]
     raw_moments = None
     if raw:
         values = raw[0].reshape(n, -1)
