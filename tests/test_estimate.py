@@ -473,7 +473,9 @@ def test_progressbar_and_n_ref_alias(capsys):
     estimate_number_of_clusters(
         s, "signal", max_clusters=3, random_state=0, show_progressbar=True, n_ref=2
     )
-    assert "gap, k" in capsys.readouterr().err
+    # one step per fit: 3 values of k, each for the data and 2 reference sets
+    err = capsys.readouterr().err
+    assert "gap fits: 100%" in err and "| 9/9 [" in err
     assert get_cluster_metric(s).parameters["n_references"] == 2
 
 

@@ -7,11 +7,13 @@ NumPy group-by to ~1e-15 relative.
 
 from __future__ import annotations
 
-import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse
+
+from ._threads import available_cores
 
 # Rows per block are chosen so that a float64 block is about this many bytes:
 # small enough to stay in cache between the passes made over it (measured here:
@@ -41,7 +43,7 @@ def iter_row_blocks(array, rows=None):
         yield start, np.asarray(block)
 
 
-def _one_hot(labels, k):
+def one_hot(labels, k):
     """Sparse ``(k, n)`` indicator matrix of the labels."""
     n = labels.shape[0]
     return scipy.sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(k, n))
@@ -75,7 +77,7 @@ def block_moments(values, labels, k, with_m2=True):
 def _sub_block_moments(values, labels, k, with_m2):
     values = values.astype(np.float64)  # our own copy: modified below
     count = np.bincount(labels, minlength=k).astype(np.float64)
-    onehot = _one_hot(labels, k)
+    onehot = one_hot(labels, k)
     # Sums of squares about a reference row (any data point is near the data)
     # rather than about zero: the m2 = S2 - S1**2 / n step then loses no
     # precision to a large offset, and needs no gather of cluster means.
@@ -160,9 +162,18 @@ def grouped_moments(array, labels, k, with_m2=True, rows=None):
         def part(sl):
             return block_moments(flat[sl], labels[sl], k, with_m2)
 
-        with ThreadPoolExecutor(_n_threads()) as pool:
-            for moments in pool.map(part, slices):
+        if (
+            len(slices) == 1
+            or threading.current_thread() is not threading.main_thread()
+        ):
+            # One block, or already in a worker thread (fits run side by
+            # side, see _threads): no pool of our own.
+            for moments in map(part, slices):
                 total = merge_moments(total, moments)
+        else:
+            with ThreadPoolExecutor(_n_threads()) as pool:
+                for moments in pool.map(part, slices):
+                    total = merge_moments(total, moments)
         return finish_moments(total)
     for start, block in iter_row_blocks(array, rows):
         lab = labels[start : start + block.shape[0]]
@@ -175,11 +186,7 @@ def grouped_moments(array, labels, k, with_m2=True, rows=None):
 
 def _n_threads():
     """Threads for NumPy work: the cores this process may use, at most 8."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    return min(available_cores(), 8)
 
 
 def pairwise_distances_to(array, centers, rows=None):
@@ -220,3 +227,87 @@ def rows_all_finite(array, rows=None):
         block = block.reshape(block.shape[0], -1)
         out[start : start + block.shape[0]] = np.isfinite(block).all(axis=1)
     return out
+
+
+def mean_silhouettes(X, labelings, working_memory=64):
+    """Mean silhouette coefficient of several labelings of the same samples.
+
+    Equals ``sklearn.metrics.silhouette_score(X, labels)`` for each labeling
+    (Euclidean distances; a member of a one-sample cluster scores 0), but
+    computes the pairwise distances once for all labelings: each block of
+    rows of the distance matrix is multiplied by the concatenated one-hot
+    matrices of every labeling, which gives every sample's summed distance
+    to every cluster of every labeling in one pass. Time is
+    O(n**2 (n_features + sum of k)); memory is bounded by
+    ``working_memory``, whatever n.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (n, n_features)
+    labelings : sequence of int arrays, each of shape (n,)
+        Negative labels (noise) are left out of that labeling's score, as
+        points and as neighbours.
+    working_memory : float
+        MiB for the blocks of the distance matrix.
+
+    Returns
+    -------
+    numpy.ndarray
+        One mean per labeling; NaN where it is undefined (fewer than 2
+        clusters, or as many clusters as samples).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterspy._compute import mean_silhouettes
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> mean_silhouettes(X, [np.array([0, 0, 1, 1])]).round(4)
+    array([0.8997])
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    columns = []
+    offset = 0
+    for labels in labelings:
+        labels = np.asarray(labels).reshape(-1)
+        valid = labels >= 0
+        names, compact = np.unique(labels[valid], return_inverse=True)
+        full = np.full(n, -1, dtype=np.int64)
+        full[valid] = compact.reshape(-1)
+        columns.append((offset, names.size, full, np.bincount(full[valid])))
+        offset += names.size
+    # one-hot indicators of every labeling, side by side: (n, sum of k)
+    indicators = np.zeros((n, max(offset, 1)))
+    for start, _, full, _ in columns:
+        valid = full >= 0
+        indicators[np.flatnonzero(valid), start + full[valid]] = 1.0
+    squared = np.einsum("ij,ij->i", X, X)
+    rows = max(1, int(working_memory * 2**20) // (2 * 8 * max(n, 1)))
+    sums = np.empty((n, indicators.shape[1]))
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        d = X[start:stop] @ X.T
+        d *= -2.0
+        d += squared[start:stop, None]
+        d += squared[None, :]
+        np.maximum(d, 0.0, out=d)
+        # a sample's distance to itself is exactly 0 (rounding aside)
+        d[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        np.sqrt(d, out=d)
+        sums[start:stop] = d @ indicators
+    means = np.full(len(columns), np.nan)
+    for i, (start, k, full, counts) in enumerate(columns):
+        valid = np.flatnonzero(full >= 0)
+        if not 2 <= k <= valid.size - 1:
+            continue
+        lab = full[valid]
+        to_clusters = sums[valid, start : start + k]
+        own = to_clusters[np.arange(valid.size), lab]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = own / (counts[lab] - 1)  # NaN for one-sample clusters
+            others = to_clusters / counts
+            others[np.arange(valid.size), lab] = np.inf
+            b = others.min(axis=1)
+            s = (b - a) / np.maximum(a, b)
+        means[i] = float(np.mean(np.nan_to_num(s)))
+    return means

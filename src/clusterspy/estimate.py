@@ -37,6 +37,7 @@ import numpy as np
 
 from . import _compute
 from . import analysis as _analysis
+from ._threads import check_n_jobs, locked, thread_map
 from .algorithms import _NO_N_CLUSTERS, canonical_name, fit_labels, make_estimator
 from .preprocessing import _clone
 from .results import json_safe
@@ -94,8 +95,8 @@ _QUADRATIC = {
     "AgglomerativeClustering",
     "SpectralClustering",
 }
-# Bound on the temporaries of scikit-learn's chunked pairwise distances (MiB),
-# so that the silhouette's memory does not grow with sample_size squared.
+# Bound on the blocks of the silhouette's pairwise distances (MiB), so that
+# its memory does not grow with sample_size squared.
 _WORKING_MEMORY_MIB = 64
 
 # k-means starts per k (see _estimator_factory).
@@ -144,19 +145,28 @@ def within_cluster_dispersion(X, labels):
     4.0
     """
     X = np.asarray(X)
-    labels = np.asarray(labels)
+    labels = np.asarray(labels).reshape(-1)
     valid = labels >= 0
     if not valid.any():
         return 0.0
     if not valid.all():
         X, labels = X[valid], labels[valid]
-    _, compact = np.unique(labels, return_inverse=True)
-    compact = compact.reshape(-1)
-    k = int(compact.max()) + 1
-    # Chan-Golub-LeVeque accumulation: no cancellation, unlike
-    # sum ||x||^2 - n ||mean||^2, and bounded temporaries.
-    _, _, m2 = _compute.grouped_moments(X, compact, k)
-    return float(np.sum(m2))
+    X = X.reshape(X.shape[0], -1)
+    n = X.shape[0]
+    if labels.max() >= n:  # sparse label values: make them 0..k-1
+        labels = np.unique(labels, return_inverse=True)[1].reshape(-1)
+    # Two passes (means, then squared deviations from them): no cancellation,
+    # unlike sum ||x||^2 - n ||mean||^2, and cheap enough to run after each
+    # of the hundreds of small fits of the gap statistic.
+    counts = np.bincount(labels)
+    means = _compute.one_hot(labels, counts.size) @ X
+    means /= np.maximum(counts, 1)[:, None]
+    total = 0.0
+    rows = _compute.block_rows(X.shape[1])
+    for start in range(0, n, rows):
+        d = X[start : start + rows] - means[labels[start : start + rows]]
+        total += float(np.einsum("ij,ij->", d, d))
+    return total
 
 
 def _log_dispersion(X, labels):
@@ -290,6 +300,7 @@ def gap_statistic(
     reference="uniform",
     random_state=None,
     callback=None,
+    n_jobs=None,
 ):
     """Gap statistic of a feature matrix, as Tibshirani et al. (2001) define it.
 
@@ -313,7 +324,14 @@ def gap_statistic(
     random_state : int, numpy.random.Generator, RandomState or None
         Seed of the reference draws (and of the default estimator).
     callback : callable or None
-        Called as ``callback(k)`` after each ``k``, for progress bars.
+        Called as ``callback(k)`` after each fit with ``k`` clusters (``B + 1``
+        times per ``k``: the data and every reference set), for progress
+        bars; calls may come from several threads, one at a time.
+    n_jobs : int or None
+        Data sets clustered side by side in threads, each fit with one
+        OpenMP/BLAS thread; ``None`` or ``-1`` uses every available core, 1
+        runs them one after another with the libraries' own threads. The
+        results do not depend on it.
 
     Returns
     -------
@@ -326,7 +344,7 @@ def gap_statistic(
     once (each from its own seed) and clustered for every ``k`` with the
     same algorithm as the data. ``W_k`` is computed from the labels, so any
     algorithm works. Time is ``(B + 1) * len(ks)`` fits; memory is O(N F),
-    plus one reference set at a time.
+    plus one reference set per thread.
 
     Examples
     --------
@@ -342,24 +360,30 @@ def gap_statistic(
     ks = _check_ks(ks, X.shape[0])
     n_references = check_int(n_references, "n_references", minimum=1)
     check_choice(reference, "reference", REFERENCES)
+    n_jobs = check_n_jobs(n_jobs)
     seeds = _seed_sequence(random_state)
     estimator_seeds, reference_seeds = seeds.spawn(2)
     if make_estimator is None:
         make_estimator = _default_estimator_factory(estimator_seeds)
     draw = _reference_sampler(X, reference)
-    # One seed per reference set: the same B sets for every k, regenerated
-    # on demand so that only one is held in memory.
+    # One seed per reference set: the same B sets whatever the order in which
+    # threads reach them. Each set is drawn in the thread that clusters it
+    # for every k, so that one set per thread is held in memory.
     ref_seeds = reference_seeds.spawn(n_references)
+    callback = locked(callback)
 
-    log_w = np.empty(ks.size)
-    log_w_ref = np.empty((ks.size, n_references))
-    for i, k in enumerate(ks):
-        log_w[i] = _dispersion_for(X, k, make_estimator)
-        for b in range(n_references):
-            Z = draw(np.random.default_rng(ref_seeds[b]))
-            log_w_ref[i, b] = _dispersion_for(Z, k, make_estimator)
-        if callback is not None:
-            callback(int(k))
+    def log_w_curve(b):  # b = -1: the data; else reference set b
+        Z = X if b < 0 else draw(np.random.default_rng(ref_seeds[b]))
+        out = np.empty(ks.size)
+        for i, k in enumerate(ks):
+            out[i] = _dispersion_for(Z, k, make_estimator)
+            if callback is not None:
+                callback(int(k))
+        return out
+
+    curves = thread_map(log_w_curve, range(-1, n_references), n_jobs)
+    log_w = curves[0]
+    log_w_ref = np.column_stack(curves[1:])
     mean_ref = log_w_ref.mean(axis=1)
     sd = log_w_ref.std(axis=1)  # ddof=0, as in the paper
     s = sd * np.sqrt(1.0 + 1.0 / n_references)
@@ -412,13 +436,10 @@ def _knee_index(ks, values):
     return best
 
 
-def _score(metric, X, labels, estimator, sample_size, sample_seed):
-    """One metric value for one fitted clustering, or NaN where undefined."""
-    import sklearn
+def _score(metric, X, labels):
+    """Calinski-Harabasz or Davies-Bouldin of one clustering, NaN if undefined."""
     from sklearn import metrics
 
-    if metric in _MIXTURE:
-        return float(getattr(estimator, metric)(X))
     valid = labels >= 0
     if not valid.all():
         X, labels = X[valid], labels[valid]
@@ -427,19 +448,25 @@ def _score(metric, X, labels, estimator, sample_size, sample_seed):
         return np.nan  # the algorithm found a single cluster: undefined
     if metric == "calinski_harabasz":
         return float(metrics.calinski_harabasz_score(X, labels))
-    if metric == "davies_bouldin":
-        return float(metrics.davies_bouldin_score(X, labels))
-    size = None if sample_size is None or sample_size >= X.shape[0] else sample_size
-    try:
-        with sklearn.config_context(working_memory=_WORKING_MEMORY_MIB):
-            return float(
-                metrics.silhouette_score(
-                    X, labels, sample_size=size, random_state=sample_seed
-                )
+    return float(metrics.davies_bouldin_score(X, labels))
+
+
+def _fit_and_score(metric, X, k, make_estimator, sample):
+    """Fit ``k`` clusters; return the metric value, or for the silhouette the
+    labels of the sample rows (scored together afterwards)."""
+    estimator = make_estimator(int(k))
+    if metric in _MIXTURE:
+        if not hasattr(estimator, metric):
+            raise ValueError(
+                f"metric={metric!r} needs an estimator with a `{metric}` "
+                f"method (a Gaussian mixture); got {type(estimator).__name__}."
             )
-    except ValueError:
-        # The random sample held a single cluster: undefined for this k.
-        return np.nan
+        estimator.fit(X)
+        return float(getattr(estimator, metric)(X))
+    labels, _ = fit_labels(estimator, X)
+    if metric == "silhouette":
+        return labels if sample is None else labels[sample]
+    return _score(metric, X, labels)
 
 
 def metric_curve(
@@ -452,6 +479,7 @@ def metric_curve(
     reference="uniform",
     random_state=None,
     callback=None,
+    n_jobs=None,
 ):
     """Values of one metric for every ``k``, on a feature matrix.
 
@@ -470,13 +498,18 @@ def metric_curve(
         and ``"aic"``) seeded from ``random_state``.
     sample_size : int or None
         Size of the random sample the silhouette is computed on (the same
-        sample for every ``k``); ``None`` uses every sample, which costs
-        O(N**2) time.
+        sample for every ``k``, drawn as scikit-learn's ``silhouette_score``
+        draws it, so that the values are equal); ``None`` uses every sample,
+        which costs O(N**2) time.
     n_references, reference
         Gap statistic settings; see :func:`gap_statistic`.
     random_state : int, numpy.random.Generator, RandomState or None
     callback : callable or None
-        Called as ``callback(k)`` after each ``k``.
+        Called as ``callback(k)`` after each fit with ``k`` clusters (for the
+        gap, ``B + 1`` times per ``k``); calls may come from several
+        threads, one at a time.
+    n_jobs : int or None
+        Fits run side by side in threads; see :func:`gap_statistic`.
 
     Returns
     -------
@@ -499,6 +532,7 @@ def metric_curve(
     X = _as_features(X)
     ks = _check_ks(ks, X.shape[0], minimum=2 if metric in _NEED_TWO else 1)
     sample_size = check_int(sample_size, "sample_size", minimum=2, allow_none=True)
+    n_jobs = check_n_jobs(n_jobs)
     seeds = _seed_sequence(random_state)
     estimator_seeds, sample_seeds, gap_seeds = seeds.spawn(3)
     if make_estimator is None:
@@ -514,7 +548,7 @@ def metric_curve(
             make_estimator = _default_estimator_factory(estimator_seeds)
     if metric == "gap":
         gap = gap_statistic(
-            X, ks, make_estimator, n_references, reference, gap_seeds, callback
+            X, ks, make_estimator, n_references, reference, gap_seeds, callback, n_jobs
         )
         return {
             "values": gap.gap,
@@ -523,33 +557,39 @@ def metric_curve(
             "log_w_reference": gap.log_w_reference,
             "sd": gap.sd,
         }
+    callback = locked(callback)
     if metric == "elbow":
-        log_w = np.empty(ks.size)
-        for i, k in enumerate(ks):
-            log_w[i] = _dispersion_for(X, k, make_estimator)
+
+        def one(k):
+            value = _dispersion_for(X, k, make_estimator)
             if callback is not None:
                 callback(int(k))
+            return value
+
+        log_w = np.array(thread_map(one, ks, n_jobs), dtype=np.float64)
         return {"values": log_w, "errors": None, "log_w": log_w.copy()}
 
-    # The silhouette sample is drawn with the same int seed for every k, so
-    # that all k are scored on the same points.
-    sample_seed = _int_seed(sample_seeds) % (2**31 - 1)
-    values = np.empty(ks.size)
-    for i, k in enumerate(ks):
-        estimator = make_estimator(int(k))
-        if metric in _MIXTURE:
-            if not hasattr(estimator, metric):
-                raise ValueError(
-                    f"metric={metric!r} needs an estimator with a `{metric}` "
-                    f"method (a Gaussian mixture); got {type(estimator).__name__}."
-                )
-            estimator.fit(X)
-            labels = None
-        else:
-            labels, _ = fit_labels(estimator, X)
-        values[i] = _score(metric, X, labels, estimator, sample_size, sample_seed)
+    sample = None
+    if metric == "silhouette" and sample_size is not None and sample_size < X.shape[0]:
+        # One sample for every k, drawn as silhouette_score(sample_size=...,
+        # random_state=seed) draws it.
+        seed = _int_seed(sample_seeds) % (2**31 - 1)
+        sample = np.random.RandomState(seed).permutation(X.shape[0])[:sample_size]
+
+    def one(k):
+        value = _fit_and_score(metric, X, k, make_estimator, sample)
         if callback is not None:
             callback(int(k))
+        return value
+
+    results = thread_map(one, ks, n_jobs)
+    if metric == "silhouette":
+        # Every k at once: one pass over the sample's pairwise distances.
+        values = _compute.mean_silhouettes(
+            X if sample is None else X[sample], results, _WORKING_MEMORY_MIB
+        )
+    else:
+        values = np.array(results, dtype=np.float64)
     return {"values": values, "errors": None}
 
 
@@ -887,6 +927,7 @@ def estimate_number_of_clusters(
     sample_size=DEFAULT_SAMPLE_SIZE,
     fit_sample_size="auto",
     nan_policy="raise",
+    n_jobs=None,
     **kwargs,
 ):
     """Estimate the number of clusters in a signal's navigation positions.
@@ -964,6 +1005,12 @@ def estimate_number_of_clusters(
         position.
     nan_policy : {"raise", "mask"}
         As for :func:`clusterspy.cluster_analysis`.
+    n_jobs : int or None
+        Fits run side by side in this many threads, each with one OpenMP
+        and one BLAS thread (faster than one fit at a time with all cores
+        at these sizes). ``None`` (default) or ``-1``: every available core;
+        1: one fit at a time, with the libraries' own threads. The result
+        does not depend on it.
     **kwargs
         Passed to a named algorithm's constructor (``n_init=10``, ...), but
         not ``n_clusters``, which is set for each ``k``.
@@ -1045,6 +1092,7 @@ def estimate_number_of_clusters(
     fit_sample_size = _check_fit_sample_size(fit_sample_size, max_clusters)
     if show_progressbar is not None:
         show_progressbar = check_bool(show_progressbar, "show_progressbar")
+    n_jobs = check_n_jobs(n_jobs)
     plan = _analysis.plan_features(
         signal,
         cluster_source,
@@ -1086,8 +1134,10 @@ def estimate_number_of_clusters(
     # -- the curve ------------------------------------------------------------------------
     from hyperspy.external.progressbar import progressbar
 
+    # one step per fit: for the gap, the data and every reference set
+    n_fits = ks.size * (n_references + 1 if metric == "gap" else 1)
     with progressbar(
-        total=ks.size, disable=not show_progressbar, leave=True, desc=f"{metric}, k"
+        total=n_fits, disable=not show_progressbar, leave=True, desc=f"{metric} fits"
     ) as pbar:
         curve = metric_curve(
             X,
@@ -1099,6 +1149,7 @@ def estimate_number_of_clusters(
             reference=reference,
             random_state=metric_seeds,
             callback=lambda k: pbar.update(1),
+            n_jobs=n_jobs,
         )
     k, rule = choose_n_clusters(metric, ks, curve["values"], curve["errors"])
 
