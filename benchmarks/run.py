@@ -34,6 +34,16 @@ REAL_DATA = Path("/work/shared/data/eds_sem_30x30.bcf")
 TOOLS = ("hyperspy", "clusterspy")
 METRICS = ("elbow", "silhouette", "gap")
 CASE_IDS = ("signal", "decomposition", "estimate", "lazy", "real", "kmeans")
+# Case 3: (metric, n_references for both tools or None for each tool's
+# default: HyperSpy's n_ref=4, clusterspy's 10). Components: the 3
+# features side by side, 5 for clusterspy alone at 512x512.
+ESTIMATES = (
+    ("elbow", None),
+    ("silhouette", None),
+    ("gap", 10),
+    ("gap", None),
+)
+ESTIMATE_COMPONENTS = {"both": 3, "clusterspy": 5}
 
 # What each mode runs. Sizes are navigation (x, y); channels are 1024.
 MODES = {
@@ -53,7 +63,7 @@ MODES = {
     "full": {
         "ca_sizes": [(64, 64), (256, 256), (512, 512)],
         "ca_repeats": 3,
-        "estimate_both": [(64, 64), (100, 100)],
+        "estimate_both": [(64, 64), (100, 100), (150, 150)],
         "estimate_clusterspy": [(512, 512)],
         "estimate_repeats": 1,
         "lazy_shape": (256, 256, 1024),
@@ -214,21 +224,40 @@ def plan_cases(args, mode, paths):
                     }
                 )
     if "estimate" in args.cases:
-        runs = [(s, TOOLS) for s in m["estimate_both"]]
-        runs += [(s, ("clusterspy",)) for s in m["estimate_clusterspy"]]
-        for shape, tools in runs:
+        runs = [(s, TOOLS, "both") for s in m["estimate_both"]]
+        runs += [(s, ("clusterspy",), "clusterspy") for s in m["estimate_clusterspy"]]
+        for shape, tools, who in runs:
             key = _data.dataset_key(shape, CHANNELS)
-            for metric in METRICS:
+            components = ESTIMATE_COMPONENTS[who]
+            for metric, n_references in ESTIMATES:
+                if metric == "gap" and n_references is None and who == "clusterspy":
+                    continue  # its default is 10: the row above
+                label = metric
+                if metric == "gap":
+                    label += (
+                        f", B = {n_references} both"
+                        if n_references
+                        else ", each tool's default B (HyperSpy 4, clusterspy 10)"
+                    )
                 for tool in tools:
                     cases.append(
                         {
                             "case": "estimate",
-                            "group": f"3 estimate_number_of_clusters ({metric})",
+                            "group": f"3 estimate_number_of_clusters ({label}), "
+                            f"{components} components",
                             "metric": metric,
+                            "n_references": n_references,
+                            "components": components,
                             "tool": tool,
                             "shape": shape + (CHANNELS,),
                             "npy": paths[key]["npy"],
-                            "repeats": rep or m["estimate_repeats"],
+                            # medians of 3, except HyperSpy's slow large maps
+                            "repeats": rep
+                            or (
+                                m["estimate_repeats"]
+                                if tool == "hyperspy" and shape[0] * shape[1] > 100**2
+                                else 3
+                            ),
                         }
                     )
     if "lazy" in args.cases:

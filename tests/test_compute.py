@@ -63,3 +63,37 @@ def test_lean_kmeans_tolerance_equals_sklearn_and_is_restored():
         assert _kmeans._tolerance(X, 1e-4) == pytest.approx(expected, rel=1e-10)
         assert _kmeans._tolerance(X, 0) == 0
     assert _kmeans._tolerance is original
+
+
+def test_mean_silhouettes_equal_sklearn_for_many_labelings_at_once():
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(2)
+    X = np.concatenate([rng.normal(c, 1.0, (150, 3)) for c in (0, 4, 9)])
+    labelings = [rng.integers(0, k, X.shape[0]) for k in (2, 5, 9)]
+    labelings.append(np.repeat([0, 1, 2], 150))
+    single = np.zeros(X.shape[0], dtype=int)
+    single[7] = 1  # a one-sample cluster: its member scores 0
+    labelings.append(single)
+    sparse_values = np.repeat([10, 400, 7], 150)  # labels need not be 0..k-1
+    labelings.append(sparse_values)
+    expected = [silhouette_score(X, lab) for lab in labelings]
+    # blocks of a few rows (working memory ~0.01 MiB) give the same values
+    for working_memory in (64, 0.01):
+        got = _compute.mean_silhouettes(X, labelings, working_memory)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_mean_silhouettes_leave_noise_out_and_mark_undefined_as_nan():
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 2))
+    labels = rng.integers(-1, 3, 60)  # -1: noise
+    valid = labels >= 0
+    got = _compute.mean_silhouettes(
+        X, [labels, np.zeros(60, int), np.arange(60), np.full(60, -1)]
+    )
+    assert got[0] == pytest.approx(silhouette_score(X[valid], labels[valid]), 1e-12)
+    # one cluster, as many clusters as samples, nothing but noise: undefined
+    assert np.isnan(got[1:]).all()

@@ -196,6 +196,39 @@ def test_other_metrics_recover_separated_blobs(metric, make):
     assert found.count(true_k) >= 9, found
 
 
+@pytest.mark.parametrize("metric", ["gap", "elbow", "silhouette", "davies_bouldin"])
+def test_fits_in_threads_give_the_same_curve_as_one_at_a_time(metric):
+    X, _ = corner_blobs(0)
+    ks = np.arange(2, 7)
+    one = metric_curve(X, ks, metric, n_references=4, random_state=5, n_jobs=1)
+    two = metric_curve(X, ks, metric, n_references=4, random_state=5, n_jobs=2)
+    np.testing.assert_allclose(two["values"], one["values"], rtol=1e-12)
+    if metric == "gap":
+        np.testing.assert_allclose(two["errors"], one["errors"], rtol=1e-9, atol=1e-15)
+
+
+def test_silhouette_curve_equals_sklearn_on_the_same_sample():
+    from sklearn.metrics import silhouette_score
+
+    X, _ = corner_blobs(1, n=400)
+    ks = np.arange(2, 6)
+    seeds = np.random.SeedSequence(7)
+    curve = metric_curve(X, ks, "silhouette", sample_size=300, random_state=seeds)
+    # the same estimator seed and silhouette sample seed that metric_curve derives
+    estimator_seeds, sample_seeds, _ = np.random.SeedSequence(7).spawn(3)
+    from clusterspy.estimate import _default_estimator_factory, _int_seed
+
+    factory = _default_estimator_factory(estimator_seeds)
+    sample_seed = _int_seed(sample_seeds) % (2**31 - 1)
+    expected = [
+        silhouette_score(
+            X, factory(k).fit_predict(X), sample_size=300, random_state=sample_seed
+        )
+        for k in ks
+    ]
+    np.testing.assert_allclose(curve["values"], expected, rtol=1e-12)
+
+
 def test_bic_and_aic_values_are_gaussian_mixture_criteria():
     X, _ = three_clusters_2d(0)
     make = lambda k: GaussianMixture(k, random_state=0)  # noqa: E731
@@ -547,6 +580,7 @@ def assert_unchanged(s, before, allow=()):
         ({"show_progressbar": "yes"}, TypeError, r"`show_progressbar` must be True"),
         ({"nan_policy": "drop"}, ValueError, r"`nan_policy` must be one of"),
         ({"random_state": "x"}, TypeError, r"`random_state` must be None, an int"),
+        ({"n_jobs": 0}, ValueError, r"`n_jobs` must be a positive int, -1 or None"),
     ],
 )
 def test_errors_leave_signal_unchanged(kwargs, error, match):

@@ -229,7 +229,7 @@ def rows_all_finite(array, rows=None):
     return out
 
 
-def mean_silhouettes(X, labelings, working_memory=64):
+def mean_silhouettes(X, labelings, working_memory=8):
     """Mean silhouette coefficient of several labelings of the same samples.
 
     Equals ``sklearn.metrics.silhouette_score(X, labels)`` for each labeling

@@ -96,8 +96,10 @@ _QUADRATIC = {
     "SpectralClustering",
 }
 # Bound on the blocks of the silhouette's pairwise distances (MiB), so that
-# its memory does not grow with sample_size squared.
-_WORKING_MEMORY_MIB = 64
+# its memory does not grow with sample_size squared. Small blocks are also
+# faster (they stay in cache): for 5000 samples and 9 values of k, 0.18 s and
+# 69 MiB extra with 64, 0.12 s and 12 MiB with 8.
+_WORKING_MEMORY_MIB = 8
 
 # k-means starts per k (see _estimator_factory).
 _N_INIT = 3
