@@ -696,3 +696,18 @@ def test_save_load_and_deepcopy_round_trip(tmp_path, metric):
         assert back.parameters == original.parameters
         fig = plot_cluster_metric(copy_)
         plt.close(fig)
+
+
+def test_within_cluster_dispersion_of_float32_and_sparse_labels():
+    rng = np.random.default_rng(4)
+    X = (1e4 + rng.normal(size=(3000, 2))).astype(np.float32)  # far from 0
+    labels = rng.integers(0, 3, 3000)
+    X64 = X.astype(np.float64)
+    expected = sum(
+        ((X64[labels == r] - X64[labels == r].mean(0)) ** 2).sum() for r in range(3)
+    )
+    assert within_cluster_dispersion(X, labels) == pytest.approx(expected, rel=1e-12)
+    # label values need not be 0..k-1
+    assert within_cluster_dispersion(X, 10_000 * labels + 7) == pytest.approx(
+        expected, rel=1e-12
+    )

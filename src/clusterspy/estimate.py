@@ -153,7 +153,8 @@ def within_cluster_dispersion(X, labels):
         return 0.0
     if not valid.all():
         X, labels = X[valid], labels[valid]
-    X = X.reshape(X.shape[0], -1)
+    # float64 throughout: float32 sums of many samples lose digits
+    X = X.reshape(X.shape[0], -1).astype(np.float64, copy=False)
     n = X.shape[0]
     if labels.max() >= n:  # sparse label values: make them 0..k-1
         labels = np.unique(labels, return_inverse=True)[1].reshape(-1)
