@@ -207,6 +207,30 @@ def test_fits_in_threads_give_the_same_curve_as_one_at_a_time(metric):
         np.testing.assert_allclose(two["errors"], one["errors"], rtol=1e-9, atol=1e-15)
 
 
+@pytest.mark.parametrize("metric", ["gap", "elbow", "silhouette", "calinski_harabasz"])
+def test_compiled_kmeans_gives_scikit_learns_curve(metric, monkeypatch):
+    from clusterspy.engines import lloyd
+
+    X, _ = corner_blobs(2, n=600)
+    ks = np.arange(2, 8)
+    calls = []
+    fit = lloyd.fit_kmeans
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["n_clusters"] if "n_clusters" in kwargs else args[1])
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(lloyd, "fit_kmeans", spy)
+    fast = metric_curve(X, ks, metric, n_references=3, random_state=3, n_jobs=1)
+    per_k = 4 if metric == "gap" else 1  # the data and 3 reference sets
+    assert sorted(calls) == sorted(list(ks) * per_k)
+    monkeypatch.setattr(lloyd, "kmeans_params", lambda estimator, X: None)
+    slow = metric_curve(X, ks, metric, n_references=3, random_state=3, n_jobs=1)
+    np.testing.assert_allclose(fast["values"], slow["values"], rtol=1e-9)
+    if metric == "gap":
+        np.testing.assert_allclose(fast["errors"], slow["errors"], rtol=1e-6)
+
+
 def test_silhouette_curve_equals_sklearn_on_the_same_sample():
     from sklearn.metrics import silhouette_score
 

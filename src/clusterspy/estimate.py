@@ -39,6 +39,7 @@ from . import _compute
 from . import analysis as _analysis
 from ._threads import check_n_jobs, locked, thread_map
 from .algorithms import _NO_N_CLUSTERS, canonical_name, fit_labels, make_estimator
+from .engines import lloyd
 from .preprocessing import _clone
 from .results import json_safe
 from .validation import (
@@ -121,6 +122,9 @@ _LABELS = {
 # -- metrics on a feature matrix ------------------------------------------------------
 
 
+_FEW_FEATURES = 32
+
+
 def within_cluster_dispersion(X, labels):
     """Pooled within-cluster sum of squares ``W``.
 
@@ -162,7 +166,14 @@ def within_cluster_dispersion(X, labels):
     # unlike sum ||x||^2 - n ||mean||^2, and cheap enough to run after each
     # of the hundreds of small fits of the gap statistic.
     counts = np.bincount(labels)
-    means = _compute.one_hot(labels, counts.size) @ X
+    if X.shape[1] <= _FEW_FEATURES:
+        # One bincount per feature: no sparse matrix to build for each of the
+        # hundreds of small fits of the gap statistic.
+        means = np.column_stack(
+            [np.bincount(labels, X[:, f], counts.size) for f in range(X.shape[1])]
+        )
+    else:
+        means = _compute.one_hot(labels, counts.size) @ X
     means /= np.maximum(counts, 1)[:, None]
     total = 0.0
     rows = _compute.block_rows(X.shape[1])
@@ -261,12 +272,34 @@ def _reference_sampler(X, reference):
     return draw
 
 
-def _dispersion_for(X, k, make_estimator):
+def _labeller(make_estimator, ks, X):
+    """``labels(Z, k)``: labels of ``k`` clusters fitted on ``Z`` (shaped like
+    ``X``) by the estimator that ``make_estimator(k)`` builds.
+
+    Plain scikit-learn k-means runs in compiled loops that give the same
+    partition without holding the GIL (:mod:`.engines.lloyd`); its
+    parameters are read once per ``k`` rather than for every fit.
+    """
+    fast = {}
+    for k in ks:
+        params = lloyd.kmeans_params(make_estimator(int(k)), X) if k > 1 else None
+        if params is not None:
+            fast[int(k)] = params
+
+    def labels(Z, k):
+        params = fast.get(int(k))
+        if params is not None:
+            return lloyd.fit_kmeans(Z, **params)[0]
+        return fit_labels(make_estimator(int(k)), Z)[0]
+
+    return labels
+
+
+def _dispersion_for(X, k, labels_of):
     """``log W_k``; ``k = 1`` is the total sum of squares and needs no fit."""
     if k == 1:
         return _log_dispersion(X, np.zeros(X.shape[0], dtype=np.int64))
-    labels, _ = fit_labels(make_estimator(int(k)), X)
-    return _log_dispersion(X, labels)
+    return _log_dispersion(X, labels_of(X, k))
 
 
 class GapStatistic(NamedTuple):
@@ -374,12 +407,13 @@ def gap_statistic(
     # for every k, so that one set per thread is held in memory.
     ref_seeds = reference_seeds.spawn(n_references)
     callback = locked(callback)
+    labels_of = _labeller(make_estimator, ks, X)
 
     def log_w_curve(b):  # b = -1: the data; else reference set b
         Z = X if b < 0 else draw(np.random.default_rng(ref_seeds[b]))
         out = np.empty(ks.size)
         for i, k in enumerate(ks):
-            out[i] = _dispersion_for(Z, k, make_estimator)
+            out[i] = _dispersion_for(Z, k, labels_of)
             if callback is not None:
                 callback(int(k))
         return out
@@ -454,11 +488,11 @@ def _score(metric, X, labels):
     return float(metrics.davies_bouldin_score(X, labels))
 
 
-def _fit_and_score(metric, X, k, make_estimator, sample):
+def _fit_and_score(metric, X, k, make_estimator, sample, labels_of):
     """Fit ``k`` clusters; return the metric value, or for the silhouette the
     labels of the sample rows (scored together afterwards)."""
-    estimator = make_estimator(int(k))
     if metric in _MIXTURE:
+        estimator = make_estimator(int(k))
         if not hasattr(estimator, metric):
             raise ValueError(
                 f"metric={metric!r} needs an estimator with a `{metric}` "
@@ -466,7 +500,7 @@ def _fit_and_score(metric, X, k, make_estimator, sample):
             )
         estimator.fit(X)
         return float(getattr(estimator, metric)(X))
-    labels, _ = fit_labels(estimator, X)
+    labels = labels_of(X, k)
     if metric == "silhouette":
         return labels if sample is None else labels[sample]
     return _score(metric, X, labels)
@@ -561,10 +595,11 @@ def metric_curve(
             "sd": gap.sd,
         }
     callback = locked(callback)
+    labels_of = None if metric in _MIXTURE else _labeller(make_estimator, ks, X)
     if metric == "elbow":
 
         def one(k):
-            value = _dispersion_for(X, k, make_estimator)
+            value = _dispersion_for(X, k, labels_of)
             if callback is not None:
                 callback(int(k))
             return value
@@ -580,7 +615,7 @@ def metric_curve(
         sample = np.random.RandomState(seed).permutation(X.shape[0])[:sample_size]
 
     def one(k):
-        value = _fit_and_score(metric, X, k, make_estimator, sample)
+        value = _fit_and_score(metric, X, k, make_estimator, sample, labels_of)
         if callback is not None:
             callback(int(k))
         return value

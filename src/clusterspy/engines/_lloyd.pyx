@@ -1,0 +1,605 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
+"""K-means (greedy k-means++ seeding, then Lloyd's iterations) in C.
+
+Scikit-learn's ``KMeans`` is built for many features: each Lloyd iteration
+computes every distance with BLAS in chunks of 256 rows inside an OpenMP
+region, and each ``fit`` validates its input and parameters. With the
+handful of features that estimating k works on (a few decomposition
+components), those fixed costs dominate. These loops run the same algorithm
+with the features stored feature-major, so that the inner loops run over
+rows and vectorise; they skip the rows whose nearest centre cannot have
+changed (Hamerly's bounds, which change no label), and they release the GIL,
+so that several fits run side by side in threads.
+:mod:`clusterspy.engines.lloyd` draws the random numbers as scikit-learn
+draws them and calls :func:`kmeans`; the partitions are scikit-learn's.
+"""
+
+import numpy as np
+
+from libc.math cimport INFINITY, sqrt
+
+cdef enum:
+    # Rows per block of the full distance computation: the block's distances
+    # to every centre stay in the L1 cache.
+    BLOCK = 128
+    # Rows per partial sum of the k-means++ potential.
+    SPAN = 64
+
+
+cdef inline double _sum(const double* a, Py_ssize_t n) noexcept nogil:
+    """Sum with four accumulators (one would wait on each addition)."""
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef Py_ssize_t i = 0
+    while i + 4 <= n:
+        s0 += a[i]
+        s1 += a[i + 1]
+        s2 += a[i + 2]
+        s3 += a[i + 3]
+        i += 4
+    while i < n:
+        s0 += a[i]
+        i += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+cdef inline double _squares(const double* a, Py_ssize_t n) noexcept nogil:
+    cdef double s0 = 0.0, s1 = 0.0
+    cdef Py_ssize_t i = 0
+    while i + 2 <= n:
+        s0 += a[i] * a[i]
+        s1 += a[i + 1] * a[i + 1]
+        i += 2
+    if i < n:
+        s0 += a[i] * a[i]
+    return s0 + s1
+
+
+cdef void _distances_to(
+    const double* Xt, Py_ssize_t n, Py_ssize_t d, const double* y, double* out
+) noexcept nogil:
+    """Squared distances from every row to the point ``y``."""
+    cdef Py_ssize_t i, f
+    cdef double c, t
+    cdef const double* xf
+    for i in range(n):
+        out[i] = 0.0
+    for f in range(d):
+        c = y[f]
+        xf = Xt + f * n
+        for i in range(n):
+            t = xf[i] - c
+            out[i] += t * t
+
+
+cdef inline void _row(const double* Xt, Py_ssize_t n, Py_ssize_t d, Py_ssize_t i, double* out) noexcept nogil:
+    cdef Py_ssize_t f
+    for f in range(d):
+        out[f] = Xt[f * n + i]
+
+
+cdef inline double _distance(const double* x, const double* c, Py_ssize_t d) noexcept nogil:
+    """Distance between the points ``x`` and ``c``."""
+    cdef Py_ssize_t f
+    cdef double s = 0.0, t
+    for f in range(d):
+        t = x[f] - c[f]
+        s = s + t * t
+    return sqrt(s)
+
+
+cdef Py_ssize_t _draw(
+    const double* closest, Py_ssize_t n, const double* spans, double value
+) noexcept nogil:
+    """First row whose running sum of ``closest`` reaches ``value``
+    (``numpy.searchsorted(cumsum, value)``), clipped to ``n - 1`` as
+    scikit-learn clips it; ``spans`` holds the sums of blocks of SPAN rows."""
+    cdef Py_ssize_t b = 0, i, n_spans = (n + SPAN - 1) // SPAN
+    cdef double total = 0.0
+    while b < n_spans - 1 and total + spans[b] < value:
+        total += spans[b]
+        b += 1
+    i = b * SPAN
+    while i < n:
+        total += closest[i]
+        if total >= value:
+            return i
+        i += 1
+    return n - 1
+
+
+cdef void _plusplus(
+    const double* Xt, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k,
+    Py_ssize_t first, const double* uniforms, Py_ssize_t n_trials,
+    double* centres, double* closest, double* spans, double* trial,
+    double* points, double* pots,
+) noexcept nogil:
+    """Greedy k-means++ (scikit-learn's ``_kmeans_plusplus``, unit weights).
+
+    ``uniforms`` holds ``(k - 1) * n_trials`` numbers in [0, 1): for each new
+    centre, ``n_trials`` candidates are drawn with probability proportional
+    to the squared distance to the nearest centre so far, and the one that
+    lowers the potential most is kept. The candidates are scored together,
+    SPAN rows at a time, so that the rows are read once and the partial
+    results stay in the L1 cache.
+    """
+    cdef Py_ssize_t c, t, i, f, b, best_t, start, size, n_spans = (n + SPAN - 1) // SPAN
+    cdef double pot, cf, u
+    cdef const double* xf
+    cdef double* row
+    cdef double* cl
+    _row(Xt, n, d, first, centres)
+    _distances_to(Xt, n, d, centres, closest)
+    for b in range(n_spans):
+        spans[b] = _sum(closest + b * SPAN, min(<Py_ssize_t>SPAN, n - b * SPAN))
+    for c in range(1, k):
+        pot = _sum(spans, n_spans)
+        for t in range(n_trials):
+            i = _draw(closest, n, spans, uniforms[(c - 1) * n_trials + t] * pot)
+            _row(Xt, n, d, i, points + t * d)
+            pots[t] = 0.0
+        start = 0
+        while start < n:
+            size = min(<Py_ssize_t>SPAN, n - start)
+            # The candidates' distances to this span of rows, in ``trial``
+            # (n_trials * SPAN values: L1-resident), first feature first.
+            xf = Xt + start
+            for t in range(n_trials):
+                cf = points[t * d]
+                row = trial + t * SPAN
+                for b in range(size):
+                    u = xf[b] - cf
+                    row[b] = u * u
+            for f in range(1, d):
+                xf = Xt + f * n + start
+                for t in range(n_trials):
+                    cf = points[t * d + f]
+                    row = trial + t * SPAN
+                    for b in range(size):
+                        u = xf[b] - cf
+                        row[b] += u * u
+            cl = closest + start
+            for t in range(n_trials):
+                row = trial + t * SPAN
+                for b in range(size):
+                    row[b] = cl[b] if cl[b] < row[b] else row[b]
+                pots[t] += _sum(row, size)
+            start += size
+        best_t = 0  # the first of equal candidates, as numpy.argmin
+        for t in range(1, n_trials):
+            if pots[t] < pots[best_t]:
+                best_t = t
+        for f in range(d):
+            centres[c * d + f] = points[best_t * d + f]
+        # The kept candidate's distances again (cheaper than storing every
+        # candidate's), and the span sums for the next draw.
+        for b in range(n_spans):
+            start = b * SPAN
+            size = min(<Py_ssize_t>SPAN, n - start)
+            xf = Xt + start
+            cf = points[best_t * d]
+            for i in range(size):
+                u = xf[i] - cf
+                trial[i] = u * u
+            for f in range(1, d):
+                xf = Xt + f * n + start
+                cf = points[best_t * d + f]
+                for i in range(size):
+                    u = xf[i] - cf
+                    trial[i] += u * u
+            cl = closest + start
+            for i in range(size):
+                cl[i] = cl[i] if cl[i] < trial[i] else trial[i]
+            spans[b] = _sum(cl, size)
+
+
+# Relative safety margin of the bounds: a row is skipped only when its
+# centre wins by more than rounding could hide, so that every label is the
+# one that the full computation gives.
+cdef double _MARGIN = 1e-9
+
+
+cdef Py_ssize_t _full_block(
+    const double* Xt, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k, Py_ssize_t start,
+    Py_ssize_t size, const double* centres, const double* cn, double* D,
+    double* best, double* second, double* low, double* low2,
+) noexcept nogil:
+    """Nearest and second-nearest centre of rows ``start:start + size``.
+
+    The distance is ``|c|^2 - 2 x.c`` (``|x|^2`` does not change the
+    argmin), as in scikit-learn's Lloyd iteration.
+    """
+    cdef Py_ssize_t b, j, f
+    cdef double c, v, lo, lo2, bb, sb, jd
+    cdef const double* xf
+    cdef double* Dj
+    for j in range(k):
+        Dj = D + j * BLOCK
+        for b in range(size):
+            Dj[b] = cn[j]
+        for f in range(d):
+            c = -2.0 * centres[j * d + f]
+            xf = Xt + f * n + start
+            for b in range(size):
+                Dj[b] += c * xf[b]
+    # The indices are kept as doubles and chosen without branches (which the
+    # data would make unpredictable), so that the compiler can use vector
+    # selects for the whole block.
+    for b in range(size):
+        best[b] = 0.0
+        second[b] = -1.0
+        low[b] = D[b]
+        low2[b] = INFINITY
+    for j in range(1, k):
+        Dj = D + j * BLOCK
+        jd = <double>j
+        for b in range(size):
+            v = Dj[b]
+            lo = low[b]
+            lo2 = low2[b]
+            bb = best[b]
+            sb = second[b]
+            low2[b] = lo if v < lo else (v if v < lo2 else lo2)
+            second[b] = bb if v < lo else (jd if v < lo2 else sb)
+            low[b] = v if v < lo else lo
+            best[b] = jd if v < lo else bb
+    return 0
+
+
+cdef inline Py_ssize_t _nearest(
+    const double* point, Py_ssize_t d, Py_ssize_t k, const double* centres,
+    const double* cn, Py_ssize_t* second,
+) noexcept nogil:
+    """Nearest centre of one row, and the second nearest in ``second``, by the
+    same arithmetic as :func:`_full_block` (so with the same result)."""
+    cdef Py_ssize_t j, f, best = 0
+    cdef double v, low = INFINITY, low2 = INFINITY
+    second[0] = -1
+    for j in range(k):
+        v = cn[j]
+        for f in range(d):
+            v += (-2.0 * centres[j * d + f]) * point[f]
+        if v < low:
+            low2 = low
+            second[0] = best if j > 0 else -1
+            low = v
+            best = j
+        elif v < low2:
+            low2 = v
+            second[0] = j
+    return best
+
+
+cdef Py_ssize_t _assign(
+    const double* Xt, const double* Xr, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k,
+    const double* centres, const double* shift, double* cn, double* half,
+    double* D, double* best, double* second, double* low, double* low2,
+    int* labels, double* upper, double* lower, double* sums, double* counts,
+    bint full, double* point,
+) noexcept nogil:
+    """One E-step, keeping ``sums`` and ``counts`` of each cluster up to date
+    for the M-step; returns how many labels changed.
+
+    ``full`` computes every row's distances (the first iteration). Otherwise
+    rows whose nearest centre cannot have changed are skipped (Hamerly,
+    2010): each row keeps an upper bound ``upper`` on the distance to its
+    centre and a lower bound ``lower`` on the distance to every other one;
+    after the centres moved by ``shift`` the bounds widen by those moves. A
+    row whose upper bound is below both its lower bound and half the
+    distance from its centre to the nearest other centre keeps its label.
+    """
+    cdef Py_ssize_t i, j, f, start, size, b, label, changed = 0, far = 0
+    cdef double s, x, bound, far_shift = 0.0, far_shift2 = 0.0
+    for j in range(k):
+        s = 0.0
+        for f in range(d):
+            x = centres[j * d + f]
+            s = s + x * x
+        cn[j] = s
+    if full:
+        start = 0
+        while start < n:
+            size = min(<Py_ssize_t>BLOCK, n - start)
+            _full_block(Xt, n, d, k, start, size, centres, cn, D, best, second, low, low2)
+            for b in range(size):
+                i = start + b
+                label = <Py_ssize_t>best[b]
+                upper[i] = _distance(Xr + i * d, centres + label * d, d)
+                lower[i] = INFINITY if second[b] < 0 else _distance(Xr + i * d, centres + (<Py_ssize_t>second[b]) * d, d
+                )
+                if labels[i] != label:
+                    if labels[i] >= 0:
+                        counts[labels[i]] -= 1.0
+                        for f in range(d):
+                            sums[labels[i] * d + f] -= Xr[i * d + f]
+                    counts[label] += 1.0
+                    for f in range(d):
+                        sums[label * d + f] += Xr[i * d + f]
+                    labels[i] = <int>label
+                    changed += 1
+            start += size
+        return changed
+    # Half the distance from each centre to the nearest other one.
+    for j in range(k):
+        s = INFINITY
+        for b in range(k):
+            if b != j:
+                x = 0.0
+                for f in range(d):
+                    bound = centres[j * d + f] - centres[b * d + f]
+                    x = x + bound * bound
+                if x < s:
+                    s = x
+        half[j] = 0.5 * sqrt(s)
+    for j in range(k):
+        if shift[j] > far_shift:
+            far_shift2 = far_shift
+            far_shift = shift[j]
+            far = j
+        elif shift[j] > far_shift2:
+            far_shift2 = shift[j]
+    for i in range(n):
+        label = labels[i]
+        upper[i] += shift[label]
+        lower[i] -= far_shift2 if label == far else far_shift
+        bound = half[label] if half[label] > lower[i] else lower[i]
+        if upper[i] * (1.0 + _MARGIN) < bound * (1.0 - _MARGIN):
+            continue
+        upper[i] = _distance(Xr + i * d, centres + label * d, d)
+        if upper[i] * (1.0 + _MARGIN) < bound * (1.0 - _MARGIN):
+            continue
+        j = _nearest(Xr + i * d, d, k, centres, cn, &b)
+        upper[i] = _distance(Xr + i * d, centres + j * d, d)
+        lower[i] = INFINITY if b < 0 else _distance(Xr + i * d, centres + b * d, d)
+        if j != label:
+            counts[label] -= 1.0
+            counts[j] += 1.0
+            for f in range(d):
+                x = Xr[i * d + f]
+                sums[label * d + f] -= x
+                sums[j * d + f] += x
+            labels[i] = <int>j
+            changed += 1
+    return changed
+
+
+cdef void _recount(
+    const double* Xr, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k,
+    const int* labels, double* sums, double* counts,
+) noexcept nogil:
+    """Per-cluster sums and counts from scratch."""
+    cdef Py_ssize_t i, j, f
+    for j in range(k * d):
+        sums[j] = 0.0
+    for j in range(k):
+        counts[j] = 0.0
+    for i in range(n):
+        counts[labels[i]] += 1.0
+    for i in range(n):
+        for f in range(d):
+            sums[labels[i] * d + f] += Xr[i * d + f]
+
+
+cdef void _relocate_empty(
+    const double* Xr, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k,
+    const double* centres, const int* labels, double* sums, double* counts,
+    double* far,
+) noexcept nogil:
+    """Move each empty cluster to one of the rows farthest from their own
+    centre, taking that row out of its cluster's sums for this M-step only
+    (scikit-learn's ``_relocate_empty_clusters_dense``; farthest first)."""
+    cdef Py_ssize_t i, j, f, old, pick
+    cdef double best
+    for i in range(n):
+        far[i] = _distance(Xr + i * d, centres + labels[i] * d, d)
+    for j in range(k):
+        if counts[j] > 0.0:
+            continue
+        pick = 0
+        best = -1.0
+        for i in range(n):
+            if far[i] > best:
+                best = far[i]
+                pick = i
+        far[pick] = -2.0  # never picked twice
+        old = labels[pick]
+        for f in range(d):
+            sums[old * d + f] -= Xr[pick * d + f]
+            sums[j * d + f] = Xr[pick * d + f]
+        counts[old] -= 1.0
+        counts[j] = 1.0
+
+
+cdef double _lloyd(
+    const double* Xt, const double* Xr, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k,
+    Py_ssize_t max_iter, double tol, double* centres, double* sums,
+    double* counts, double* shift, double* cn, double* half, double* D,
+    double* best, double* second, double* low, double* low2,
+    int* labels, double* upper, double* lower, double* far, double* point,
+    Py_ssize_t* n_iter,
+) noexcept nogil:
+    """Lloyd's iterations from ``centres`` (scikit-learn's
+    ``_kmeans_single_lloyd``): stop when no label changes, or when the
+    summed squared shift of the centres is at most ``tol``. Leaves the final
+    centres in ``centres`` and labels in ``labels``; returns the inertia."""
+    cdef Py_ssize_t i, j, f, it = 0, changed
+    cdef double total_shift, t, s, inertia
+    cdef bint strict = False, relocated
+    for i in range(n):
+        labels[i] = -1
+    for j in range(k * d):
+        sums[j] = 0.0
+    for j in range(k):
+        counts[j] = 0.0
+    while it < max_iter:
+        changed = _assign(
+            Xt, Xr, n, d, k, centres, shift, cn, half, D, best, second, low, low2,
+            labels, upper, lower, sums, counts, it == 0, point,
+        )
+        relocated = False
+        for j in range(k):
+            if counts[j] == 0.0:
+                _relocate_empty(Xr, n, d, k, centres, labels, sums, counts, far)
+                relocated = True
+                break
+        total_shift = 0.0
+        for j in range(k):
+            t = 1.0 / counts[j] if counts[j] > 0.0 else 1.0
+            s = 0.0
+            for f in range(d):
+                point[f] = sums[j * d + f] * t
+                s = s + (point[f] - centres[j * d + f]) ** 2
+                centres[j * d + f] = point[f]
+            shift[j] = sqrt(s)
+            total_shift += s
+        if relocated:
+            # The moved rows keep their labels: the sums follow the labels.
+            _recount(Xr, n, d, k, labels, sums, counts)
+        it += 1
+        strict = changed == 0
+        if strict or total_shift <= tol:
+            break
+    if not strict:
+        # Labels that match the final centres.
+        _assign(
+            Xt, Xr, n, d, k, centres, shift, cn, half, D, best, second, low, low2,
+            labels, upper, lower, sums, counts, it == 0, point,
+        )
+    n_iter[0] = it
+    inertia = 0.0
+    for i in range(n):
+        t = _distance(Xr + i * d, centres + labels[i] * d, d)
+        inertia += t * t
+    return inertia
+
+
+cdef bint _same_clustering(const int* a, const int* b, Py_ssize_t n, Py_ssize_t k, int* mapping) noexcept nogil:
+    """Whether two labelings are equal up to a permutation of the labels."""
+    cdef Py_ssize_t i
+    for i in range(k):
+        mapping[i] = -1
+    for i in range(n):
+        if mapping[a[i]] == -1:
+            mapping[a[i]] = b[i]
+        elif mapping[a[i]] != b[i]:
+            return False
+    return True
+
+
+def kmeans(
+    const double[:, ::1] X,
+    Py_ssize_t n_clusters,
+    const Py_ssize_t[::1] first,
+    const double[:, ::1] uniforms,
+    Py_ssize_t n_trials,
+    Py_ssize_t max_iter,
+    double tol,
+):
+    """Best of ``len(first)`` k-means runs, each seeded by greedy k-means++.
+
+    Parameters
+    ----------
+    X : ndarray of float64, shape (n_samples, n_features), C order
+    n_clusters : int
+    first : ndarray of intp, shape (n_init,)
+        Row of each run's first centre.
+    uniforms : ndarray of float64, shape (n_init, (n_clusters - 1) * n_trials)
+        Each run's numbers in [0, 1) for drawing the other centres.
+    n_trials : int
+        Candidates per centre (scikit-learn: ``2 + int(log(n_clusters))``).
+    max_iter : int
+    tol : float
+        Relative tolerance: the runs stop when the summed squared shift of
+        the centres is at most ``tol`` times the mean variance of the
+        features.
+
+    Returns
+    -------
+    labels : ndarray of int32, shape (n_samples,)
+    centres : ndarray of float64, shape (n_clusters, n_features)
+    inertia : float
+    n_iter : int
+
+    The best run has the lowest inertia; a later run replaces an earlier one
+    only if it is lower and is not the same partition, as in scikit-learn.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = n_clusters
+    cdef Py_ssize_t n_init = first.shape[0], run, it = 0, best_iter = 0
+    cdef Py_ssize_t i, j, f
+    if n < 1 or d < 1 or k < 1 or k > n:
+        raise ValueError(f"need 1 <= n_clusters <= n_samples, got {k} and {n}")
+    if n_init < 1 or uniforms.shape[0] != n_init:
+        raise ValueError("`first` and `uniforms` must give one row per run")
+    if n_trials < 1 or uniforms.shape[1] < (k - 1) * n_trials:
+        raise ValueError("`uniforms` has too few numbers per run")
+    for run in range(n_init):
+        if not 0 <= first[run] < n:
+            raise ValueError(f"first centre {first[run]} out of range")
+
+    cdef double[:, ::1] Xt = np.empty((d, n))
+    cdef double[:, ::1] Xr = np.empty((n, d))
+    cdef double[::1] mean = np.zeros(d)
+    cdef double[::1] closest = np.empty(n)
+    cdef double[::1] spans = np.empty((n + SPAN - 1) // SPAN)
+    cdef double[::1] trial = np.empty(n_trials * SPAN)
+    cdef double[::1] upper = np.empty(n)
+    cdef double[::1] lower = np.empty(n)
+    cdef double[:, ::1] centres = np.empty((k, d))
+    cdef double[:, ::1] sums = np.empty((k, d))
+    cdef double[::1] counts = np.empty(k)
+    cdef double[::1] shift = np.zeros(k)
+    cdef double[::1] cn = np.empty(k)
+    cdef double[::1] half = np.empty(k)
+    cdef double[::1] D = np.empty(k * BLOCK)
+    cdef double[::1] best = np.empty(BLOCK)
+    cdef double[::1] second = np.empty(BLOCK)
+    cdef double[::1] low = np.empty(BLOCK)
+    cdef double[::1] low2 = np.empty(BLOCK)
+    cdef double[::1] point = np.empty(d)
+    cdef double[::1] points = np.empty(n_trials * d)
+    cdef double[::1] pots = np.empty(n_trials)
+    cdef int[::1] labels = np.empty(n, dtype=np.intc)
+    cdef int[::1] mapping = np.empty(k, dtype=np.intc)
+    best_labels_arr = np.empty(n, dtype=np.intc)
+    best_centres_arr = np.empty((k, d))
+    cdef int[::1] best_labels = best_labels_arr
+    cdef double[:, ::1] best_centres = best_centres_arr
+    cdef double inertia, best_inertia = INFINITY, variance = 0.0, t
+
+    with nogil:
+        # Centred, feature-major copy (scikit-learn also centres: it makes
+        # |c|^2 - 2 x.c accurate); tol is relative to the mean variance.
+        for i in range(n):
+            for f in range(d):
+                mean[f] += X[i, f]
+        for f in range(d):
+            mean[f] /= n
+            for i in range(n):
+                Xt[f, i] = X[i, f] - mean[f]
+                Xr[i, f] = Xt[f, i]
+            variance += _squares(&Xt[f, 0], n) / n
+        tol = tol * variance / d
+        for run in range(n_init):
+            _plusplus(
+                &Xt[0, 0], n, d, k, first[run], &uniforms[run, 0], n_trials,
+                &centres[0, 0], &closest[0], &spans[0], &trial[0], &points[0],
+                &pots[0],
+            )
+            inertia = _lloyd(
+                &Xt[0, 0], &Xr[0, 0], n, d, k, max_iter, tol, &centres[0, 0], &sums[0, 0],
+                &counts[0], &shift[0], &cn[0], &half[0], &D[0], &best[0],
+                &second[0], &low[0], &low2[0], &labels[0], &upper[0], &lower[0],
+                &closest[0], &point[0], &it,
+            )
+            if run == 0 or (
+                inertia < best_inertia
+                and not _same_clustering(&labels[0], &best_labels[0], n, k, &mapping[0])
+            ):
+                best_inertia = inertia
+                best_iter = it
+                for i in range(n):
+                    best_labels[i] = labels[i]
+                for j in range(k):
+                    for f in range(d):
+                        best_centres[j, f] = centres[j, f] + mean[f]
+    return best_labels_arr, best_centres_arr, float(best_inertia), int(best_iter)
