@@ -84,6 +84,42 @@ def test_mean_silhouettes_equal_sklearn_for_many_labelings_at_once():
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
 
 
+def test_compiled_distance_rows_are_built_and_match_numpy():
+    from clusterspy import _pairwise
+
+    assert _compute._distance_rows is not None  # the extension was built
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 4)) + 50.0
+    Xt = np.ascontiguousarray(X.T)
+    squared = np.einsum("ij,ij->i", X, X)
+    out = np.empty((40, 300))
+    _pairwise.distance_rows(Xt, squared, 100, out)
+    exact = np.sqrt(((X[100:140, None, :] - X[None, :, :]) ** 2).sum(-1))
+    # |x|^2 + |y|^2 - 2 x.y loses digits against 50^2: as scikit-learn's does
+    np.testing.assert_allclose(out, exact, rtol=1e-6, atol=1e-5)
+    assert (out[np.arange(40), np.arange(100, 140)] == 0).all()
+    with pytest.raises(ValueError, match="within the samples"):
+        _pairwise.distance_rows(Xt, squared, 280, out)
+    with pytest.raises(ValueError, match="one value per sample"):
+        _pairwise.distance_rows(Xt, squared[:-1], 0, out)
+
+
+@pytest.mark.parametrize("n_features", [3, 12])  # compiled rows, BLAS blocks
+def test_mean_silhouettes_same_in_threads_and_without_the_extension(
+    n_features, monkeypatch
+):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(700, n_features))
+    labelings = [rng.integers(0, k, 700) for k in (2, 4, 7)]
+    one = _compute.mean_silhouettes(X, labelings, 0.5, n_jobs=1)
+    two = _compute.mean_silhouettes(X, labelings, 0.5, n_jobs=2)
+    # BLAS may sum in another order with one thread than with two
+    np.testing.assert_allclose(two, one, rtol=1e-13)
+    monkeypatch.setattr(_compute, "_distance_rows", None)
+    numpy_only = _compute.mean_silhouettes(X, labelings, 0.5, n_jobs=2)
+    np.testing.assert_allclose(numpy_only, one, rtol=1e-12)
+
+
 def test_mean_silhouettes_leave_noise_out_and_mark_undefined_as_nan():
     from sklearn.metrics import silhouette_score
 

@@ -13,7 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse
 
-from ._threads import available_cores
+from ._threads import available_cores, thread_map
+
+try:
+    from ._pairwise import distance_rows as _distance_rows
+except ImportError:  # a source tree whose extension was not built
+    _distance_rows = None
 
 # Rows per block are chosen so that a float64 block is about this many bytes:
 # small enough to stay in cache between the passes made over it (measured here:
@@ -229,7 +234,7 @@ def rows_all_finite(array, rows=None):
     return out
 
 
-def mean_silhouettes(X, labelings, working_memory=8):
+def mean_silhouettes(X, labelings, working_memory=8, n_jobs=1):
     """Mean silhouette coefficient of several labelings of the same samples.
 
     Equals ``sklearn.metrics.silhouette_score(X, labels)`` for each labeling
@@ -249,6 +254,10 @@ def mean_silhouettes(X, labelings, working_memory=8):
         points and as neighbours.
     working_memory : float
         MiB for the blocks of the distance matrix.
+    n_jobs : int
+        Blocks computed side by side in threads (see
+        :func:`clusterspy._threads.thread_map`); the values do not depend on
+        it.
 
     Returns
     -------
@@ -282,19 +291,34 @@ def mean_silhouettes(X, labelings, working_memory=8):
         valid = full >= 0
         indicators[np.flatnonzero(valid), start + full[valid]] = 1.0
     squared = np.einsum("ij,ij->i", X, X)
-    rows = max(1, int(working_memory * 2**20) // (2 * 8 * max(n, 1)))
+    n_jobs = max(1, min(int(n_jobs), n))
+    # Each thread holds one block: the blocks share the working memory.
+    rows = max(1, int(working_memory * 2**20) // (2 * 8 * max(n, 1) * n_jobs))
     sums = np.empty((n, indicators.shape[1]))
-    for start in range(0, n, rows):
+    # Few features: compiled rows (in the L1 cache, without the GIL); more
+    # than 8: one matrix product per block, which BLAS does better (5000
+    # samples, one thread: 51 ms against 93 ms at 3 features, 131 against
+    # 107 at 16).
+    compiled = _distance_rows is not None and X.shape[1] <= 8
+    Xt = np.ascontiguousarray(X.T) if compiled else None
+
+    def block(start):
         stop = min(n, start + rows)
-        d = X[start:stop] @ X.T
-        d *= -2.0
-        d += squared[start:stop, None]
-        d += squared[None, :]
-        np.maximum(d, 0.0, out=d)
-        # a sample's distance to itself is exactly 0 (rounding aside)
-        d[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        np.sqrt(d, out=d)
+        if Xt is not None:
+            d = np.empty((stop - start, n))
+            _distance_rows(Xt, squared, start, d)
+        else:
+            d = X[start:stop] @ X.T
+            d *= -2.0
+            d += squared[start:stop, None]
+            d += squared[None, :]
+            np.maximum(d, 0.0, out=d)
+            # a sample's distance to itself is exactly 0 (rounding aside)
+            d[np.arange(stop - start), np.arange(start, stop)] = 0.0
+            np.sqrt(d, out=d)
         sums[start:stop] = d @ indicators
+
+    thread_map(block, range(0, n, rows), n_jobs)
     means = np.full(len(columns), np.nan)
     for i, (start, k, full, counts) in enumerate(columns):
         valid = np.flatnonzero(full >= 0)

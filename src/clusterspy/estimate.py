@@ -624,7 +624,7 @@ def metric_curve(
     if metric == "silhouette":
         # Every k at once: one pass over the sample's pairwise distances.
         values = _compute.mean_silhouettes(
-            X if sample is None else X[sample], results, _WORKING_MEMORY_MIB
+            X if sample is None else X[sample], results, _WORKING_MEMORY_MIB, n_jobs
         )
     else:
         values = np.array(results, dtype=np.float64)

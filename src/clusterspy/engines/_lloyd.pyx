@@ -17,6 +17,7 @@ draws them and calls :func:`kmeans`; the partitions are scikit-learn's.
 
 import numpy as np
 
+from libc.float cimport DBL_EPSILON
 from libc.math cimport INFINITY, sqrt
 
 cdef enum:
@@ -193,24 +194,26 @@ cdef void _plusplus(
             spans[b] = _sum(cl, size)
 
 
-# Relative safety margin of the bounds: a row is skipped only when its
-# centre wins by more than rounding could hide, so that every label is the
-# one that the full computation gives.
+# Relative safety margin of the bounds (the absolute one, ``slack``, is set per
+# feature count in :func:`kmeans`; see _assign): a row is skipped only when
+# its centre wins by more than rounding could hide, so that every label is
+# the one the full computation gives.
 cdef double _MARGIN = 1e-9
 
 
 cdef Py_ssize_t _full_block(
     const double* Xt, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k, Py_ssize_t start,
     Py_ssize_t size, const double* centres, const double* cn, double* D,
-    double* best, double* second, double* low, double* low2,
+    double* best, double* low, double* low2,
 ) noexcept nogil:
-    """Nearest and second-nearest centre of rows ``start:start + size``.
+    """Nearest centre of rows ``start:start + size`` (``best``) and the two
+    lowest values of ``|c|^2 - 2 x.c`` (``low``, ``low2``).
 
     The distance is ``|c|^2 - 2 x.c`` (``|x|^2`` does not change the
     argmin), as in scikit-learn's Lloyd iteration.
     """
     cdef Py_ssize_t b, j, f
-    cdef double c, v, lo, lo2, bb, sb, jd
+    cdef double c, v, lo, lo2, bb, jd
     cdef const double* xf
     cdef double* Dj
     for j in range(k):
@@ -227,7 +230,6 @@ cdef Py_ssize_t _full_block(
     # selects for the whole block.
     for b in range(size):
         best[b] = 0.0
-        second[b] = -1.0
         low[b] = D[b]
         low2[b] = INFINITY
     for j in range(1, k):
@@ -238,44 +240,19 @@ cdef Py_ssize_t _full_block(
             lo = low[b]
             lo2 = low2[b]
             bb = best[b]
-            sb = second[b]
             low2[b] = lo if v < lo else (v if v < lo2 else lo2)
-            second[b] = bb if v < lo else (jd if v < lo2 else sb)
             low[b] = v if v < lo else lo
             best[b] = jd if v < lo else bb
     return 0
 
 
-cdef inline Py_ssize_t _nearest(
-    const double* point, Py_ssize_t d, Py_ssize_t k, const double* centres,
-    const double* cn, Py_ssize_t* second,
-) noexcept nogil:
-    """Nearest centre of one row, and the second nearest in ``second``, by the
-    same arithmetic as :func:`_full_block` (so with the same result)."""
-    cdef Py_ssize_t j, f, best = 0
-    cdef double v, low = INFINITY, low2 = INFINITY
-    second[0] = -1
-    for j in range(k):
-        v = cn[j]
-        for f in range(d):
-            v += (-2.0 * centres[j * d + f]) * point[f]
-        if v < low:
-            low2 = low
-            second[0] = best if j > 0 else -1
-            low = v
-            best = j
-        elif v < low2:
-            low2 = v
-            second[0] = j
-    return best
-
-
 cdef Py_ssize_t _assign(
-    const double* Xt, const double* Xr, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k,
+    const double* Xt, const double* Xr, const double* xx, const double* xnorm,
+    Py_ssize_t n, Py_ssize_t d, Py_ssize_t k,
     const double* centres, const double* shift, double* cn, double* half,
-    double* D, double* best, double* second, double* low, double* low2,
+    double* D, double* best, double* low, double* low2,
     int* labels, double* upper, double* lower, double* sums, double* counts,
-    bint full, double* point,
+    int* todo, double* gathered, double slack, bint full,
 ) noexcept nogil:
     """One E-step, keeping ``sums`` and ``counts`` of each cluster up to date
     for the M-step; returns how many labels changed.
@@ -287,26 +264,41 @@ cdef Py_ssize_t _assign(
     after the centres moved by ``shift`` the bounds widen by those moves. A
     row whose upper bound is below both its lower bound and half the
     distance from its centre to the nearest other centre keeps its label.
+
+    The bounds come from the same ``|c|^2 - 2 x.c`` values as the labels,
+    plus ``|x|^2`` (``xx``). Rounding makes those squared distances wrong by
+    at most about ``(2 d + 4) eps (|x| + |c|)^2``, so the distances by at
+    most ``sqrt((2 d + 4) eps) (|x| + |c|)``; ``slack`` is twice that
+    factor. A row is skipped only when its centre wins by more than
+    ``slack (|x| + max |c|)``, so that every label is the one the full
+    computation gives.
     """
-    cdef Py_ssize_t i, j, f, start, size, b, label, changed = 0, far = 0
-    cdef double s, x, bound, far_shift = 0.0, far_shift2 = 0.0
+    cdef Py_ssize_t i, j, f, start, size, b, t, m, kept, label, changed = 0, far = 0
+    cdef double s, x, u, lo, lo2, bound, cmax = 0.0
+    cdef double far_shift = 0.0, far_shift2 = 0.0
     for j in range(k):
         s = 0.0
         for f in range(d):
             x = centres[j * d + f]
             s = s + x * x
         cn[j] = s
+        if s > cmax:
+            cmax = s
+    cmax = sqrt(cmax)
     if full:
         start = 0
         while start < n:
             size = min(<Py_ssize_t>BLOCK, n - start)
-            _full_block(Xt, n, d, k, start, size, centres, cn, D, best, second, low, low2)
+            _full_block(Xt, n, d, k, start, size, centres, cn, D, best, low, low2)
+            for b in range(size):
+                i = start + b
+                x = low[b] + xx[i]
+                upper[i] = sqrt(x) if x > 0.0 else 0.0
+                x = low2[b] + xx[i]
+                lower[i] = sqrt(x) if x > 0.0 else 0.0
             for b in range(size):
                 i = start + b
                 label = <Py_ssize_t>best[b]
-                upper[i] = _distance(Xr + i * d, centres + label * d, d)
-                lower[i] = INFINITY if second[b] < 0 else _distance(Xr + i * d, centres + (<Py_ssize_t>second[b]) * d, d
-                )
                 if labels[i] != label:
                     if labels[i] >= 0:
                         counts[labels[i]] -= 1.0
@@ -338,28 +330,59 @@ cdef Py_ssize_t _assign(
             far = j
         elif shift[j] > far_shift2:
             far_shift2 = shift[j]
+    # Three passes without unpredictable branches: widen every row's bounds
+    # and list the rows that fail the test; tighten those rows' upper bounds
+    # and keep the ones that still fail; compute those rows in full. The
+    # lists are written in place (a pass keeps at most the rows it reads).
+    m = 0
     for i in range(n):
         label = labels[i]
-        upper[i] += shift[label]
-        lower[i] -= far_shift2 if label == far else far_shift
-        bound = half[label] if half[label] > lower[i] else lower[i]
-        if upper[i] * (1.0 + _MARGIN) < bound * (1.0 - _MARGIN):
-            continue
-        upper[i] = _distance(Xr + i * d, centres + label * d, d)
-        if upper[i] * (1.0 + _MARGIN) < bound * (1.0 - _MARGIN):
-            continue
-        j = _nearest(Xr + i * d, d, k, centres, cn, &b)
-        upper[i] = _distance(Xr + i * d, centres + j * d, d)
-        lower[i] = INFINITY if b < 0 else _distance(Xr + i * d, centres + b * d, d)
-        if j != label:
-            counts[label] -= 1.0
-            counts[j] += 1.0
-            for f in range(d):
-                x = Xr[i * d + f]
-                sums[label * d + f] -= x
-                sums[j * d + f] += x
-            labels[i] = <int>j
-            changed += 1
+        u = upper[i] + shift[label]
+        lo = lower[i] - (far_shift2 if label == far else far_shift)
+        upper[i] = u
+        lower[i] = lo
+        bound = half[label] if half[label] > lo else lo
+        bound = bound * (1.0 - _MARGIN) - slack * (xnorm[i] + cmax)
+        todo[m] = <int>i
+        m += u * (1.0 + _MARGIN) >= bound
+    kept = 0
+    for t in range(m):
+        i = todo[t]
+        label = labels[i]
+        u = _distance(Xr + i * d, centres + label * d, d)
+        upper[i] = u
+        lo = lower[i]
+        bound = half[label] if half[label] > lo else lo
+        bound = bound * (1.0 - _MARGIN) - slack * (xnorm[i] + cmax)
+        todo[kept] = <int>i
+        kept += u * (1.0 + _MARGIN) >= bound
+    # The remaining rows in full, gathered feature-major BLOCK at a time so
+    # that the distances vectorise as in the first iteration.
+    start = 0
+    while start < kept:
+        size = min(<Py_ssize_t>BLOCK, kept - start)
+        for f in range(d):
+            for b in range(size):
+                gathered[f * BLOCK + b] = Xr[todo[start + b] * d + f]
+        _full_block(gathered, BLOCK, d, k, 0, size, centres, cn, D, best, low, low2)
+        for b in range(size):
+            i = todo[start + b]
+            x = low[b] + xx[i]
+            upper[i] = sqrt(x) if x > 0.0 else 0.0
+            x = low2[b] + xx[i]
+            lower[i] = sqrt(x) if x > 0.0 else 0.0
+            label = labels[i]
+            j = <Py_ssize_t>best[b]
+            if j != label:
+                counts[label] -= 1.0
+                counts[j] += 1.0
+                for f in range(d):
+                    x = Xr[i * d + f]
+                    sums[label * d + f] -= x
+                    sums[j * d + f] += x
+                labels[i] = <int>j
+                changed += 1
+        start += size
     return changed
 
 
@@ -411,12 +434,13 @@ cdef void _relocate_empty(
 
 
 cdef double _lloyd(
-    const double* Xt, const double* Xr, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k,
+    const double* Xt, const double* Xr, const double* xx, const double* xnorm,
+    Py_ssize_t n, Py_ssize_t d, Py_ssize_t k,
     Py_ssize_t max_iter, double tol, double* centres, double* sums,
     double* counts, double* shift, double* cn, double* half, double* D,
-    double* best, double* second, double* low, double* low2,
+    double* best, double* low, double* low2,
     int* labels, double* upper, double* lower, double* far, double* point,
-    Py_ssize_t* n_iter,
+    int* todo, double* gathered, double slack, Py_ssize_t* n_iter,
 ) noexcept nogil:
     """Lloyd's iterations from ``centres`` (scikit-learn's
     ``_kmeans_single_lloyd``): stop when no label changes, or when the
@@ -433,8 +457,8 @@ cdef double _lloyd(
         counts[j] = 0.0
     while it < max_iter:
         changed = _assign(
-            Xt, Xr, n, d, k, centres, shift, cn, half, D, best, second, low, low2,
-            labels, upper, lower, sums, counts, it == 0, point,
+            Xt, Xr, xx, xnorm, n, d, k, centres, shift, cn, half, D, best, low,
+            low2, labels, upper, lower, sums, counts, todo, gathered, slack, it == 0,
         )
         relocated = False
         for j in range(k):
@@ -462,8 +486,8 @@ cdef double _lloyd(
     if not strict:
         # Labels that match the final centres.
         _assign(
-            Xt, Xr, n, d, k, centres, shift, cn, half, D, best, second, low, low2,
-            labels, upper, lower, sums, counts, it == 0, point,
+            Xt, Xr, xx, xnorm, n, d, k, centres, shift, cn, half, D, best, low,
+            low2, labels, upper, lower, sums, counts, todo, gathered, slack, it == 0,
         )
     n_iter[0] = it
     inertia = 0.0
@@ -538,6 +562,8 @@ def kmeans(
 
     cdef double[:, ::1] Xt = np.empty((d, n))
     cdef double[:, ::1] Xr = np.empty((n, d))
+    cdef double[::1] xx = np.zeros(n)
+    cdef double[::1] xnorm = np.empty(n)
     cdef double[::1] mean = np.zeros(d)
     cdef double[::1] closest = np.empty(n)
     cdef double[::1] spans = np.empty((n + SPAN - 1) // SPAN)
@@ -552,19 +578,21 @@ def kmeans(
     cdef double[::1] half = np.empty(k)
     cdef double[::1] D = np.empty(k * BLOCK)
     cdef double[::1] best = np.empty(BLOCK)
-    cdef double[::1] second = np.empty(BLOCK)
     cdef double[::1] low = np.empty(BLOCK)
     cdef double[::1] low2 = np.empty(BLOCK)
     cdef double[::1] point = np.empty(d)
     cdef double[::1] points = np.empty(n_trials * d)
     cdef double[::1] pots = np.empty(n_trials)
     cdef int[::1] labels = np.empty(n, dtype=np.intc)
+    cdef int[::1] todo = np.empty(n, dtype=np.intc)
+    cdef double[::1] gathered = np.empty(d * BLOCK)
     cdef int[::1] mapping = np.empty(k, dtype=np.intc)
     best_labels_arr = np.empty(n, dtype=np.intc)
     best_centres_arr = np.empty((k, d))
     cdef int[::1] best_labels = best_labels_arr
     cdef double[:, ::1] best_centres = best_centres_arr
     cdef double inertia, best_inertia = INFINITY, variance = 0.0, t
+    cdef double slack = 2.0 * sqrt((2.0 * d + 4.0) * DBL_EPSILON)
 
     with nogil:
         # Centred, feature-major copy (scikit-learn also centres: it makes
@@ -578,6 +606,10 @@ def kmeans(
                 Xt[f, i] = X[i, f] - mean[f]
                 Xr[i, f] = Xt[f, i]
             variance += _squares(&Xt[f, 0], n) / n
+            for i in range(n):
+                xx[i] += Xt[f, i] * Xt[f, i]
+        for i in range(n):
+            xnorm[i] = sqrt(xx[i])
         tol = tol * variance / d
         for run in range(n_init):
             _plusplus(
@@ -586,10 +618,11 @@ def kmeans(
                 &pots[0],
             )
             inertia = _lloyd(
-                &Xt[0, 0], &Xr[0, 0], n, d, k, max_iter, tol, &centres[0, 0], &sums[0, 0],
-                &counts[0], &shift[0], &cn[0], &half[0], &D[0], &best[0],
-                &second[0], &low[0], &low2[0], &labels[0], &upper[0], &lower[0],
-                &closest[0], &point[0], &it,
+                &Xt[0, 0], &Xr[0, 0], &xx[0], &xnorm[0], n, d, k, max_iter, tol,
+                &centres[0, 0], &sums[0, 0], &counts[0], &shift[0], &cn[0],
+                &half[0], &D[0], &best[0], &low[0], &low2[0], &labels[0],
+                &upper[0], &lower[0], &closest[0], &point[0], &todo[0],
+                &gathered[0], slack, &it,
             )
             if run == 0 or (
                 inertia < best_inertia

@@ -32,8 +32,11 @@ __all__ = ["AVAILABLE", "MAX_FEATURES", "fit_kmeans", "kmeans_params"]
 #: returns None and callers use scikit-learn.
 AVAILABLE = _kmeans is not None
 
-#: Above this many features, scikit-learn's BLAS distances are faster.
-MAX_FEATURES = 16
+#: Up to this many features the compiled loops are used. Measured on one
+#: thread (10 000 rows, 10 clusters, 3 starts): 3-4x faster than
+#: scikit-learn at 2-3 features, 1.8x at 16, 1.3x at 32, even at 48, slower
+#: at 64, where BLAS distances win.
+MAX_FEATURES = 32
 
 
 def fit_kmeans(X, n_clusters, n_init=1, max_iter=300, tol=1e-4, random_state=None):
