@@ -231,6 +231,27 @@ def test_compiled_kmeans_gives_scikit_learns_curve(metric, monkeypatch):
         np.testing.assert_allclose(fast["errors"], slow["errors"], rtol=1e-6)
 
 
+def test_kmeans_with_a_random_state_object_gives_the_same_curve_in_threads(
+    monkeypatch,
+):
+    from clusterspy.engines import lloyd
+
+    X, _ = corner_blobs(3, n=400)
+    ks = np.arange(1, 6)
+
+    def factory(k):
+        return KMeans(k, n_init=2, random_state=np.random.RandomState(4))
+
+    one = gap_statistic(X, ks, factory, n_references=4, random_state=1, n_jobs=1)
+    two = gap_statistic(X, ks, factory, n_references=4, random_state=1, n_jobs=2)
+    np.testing.assert_allclose(two.gap, one.gap, rtol=1e-12)
+    # and the generator is used as scikit-learn's KMeans uses it
+    assert lloyd.kmeans_params(factory(3), X) is not None
+    monkeypatch.setattr(lloyd, "kmeans_params", lambda estimator, X: None)
+    slow = gap_statistic(X, ks, factory, n_references=4, random_state=1, n_jobs=1)
+    np.testing.assert_allclose(one.gap, slow.gap, rtol=1e-9)
+
+
 def test_silhouette_curve_equals_sklearn_on_the_same_sample():
     from sklearn.metrics import silhouette_score
 

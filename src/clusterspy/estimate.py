@@ -27,6 +27,7 @@ References
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
 import numbers
@@ -288,9 +289,13 @@ def _labeller(make_estimator, ks, X):
 
     def labels(Z, k):
         params = fast.get(int(k))
-        if params is not None:
-            return lloyd.fit_kmeans(Z, **params)[0]
-        return fit_labels(make_estimator(int(k)), Z)[0]
+        if params is None:
+            return fit_labels(make_estimator(int(k)), Z)[0]
+        if isinstance(params["random_state"], np.random.RandomState):
+            # Every fit starts from the generator's state as given, as it does
+            # with a newly built (cloned) estimator, whatever the threads do.
+            params = dict(params, random_state=copy.deepcopy(params["random_state"]))
+        return lloyd.fit_kmeans(Z, **params)[0]
 
     return labels
 
