@@ -192,6 +192,7 @@ class _MyKMeans(KMeans):
         (KMeans(3, init="random"), np.zeros((20, 3))),
         (KMeans(3, init=np.zeros((3, 3))), np.zeros((20, 3))),
         (KMeans(3, max_iter=0), np.zeros((20, 3))),
+        (KMeans(3, verbose=1), np.zeros((20, 3))),
         (_MyKMeans(3), np.zeros((20, 3))),
         (MiniBatchKMeans(3), np.zeros((20, 3))),
         (KMeans(3), np.zeros((20, lloyd.MAX_FEATURES + 1))),

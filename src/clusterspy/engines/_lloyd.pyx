@@ -201,7 +201,7 @@ cdef void _plusplus(
 cdef double _MARGIN = 1e-9
 
 
-cdef Py_ssize_t _full_block(
+cdef void _full_block(
     const double* Xt, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k, Py_ssize_t start,
     Py_ssize_t size, const double* centres, const double* cn, double* D,
     double* best, double* low, double* low2,
@@ -243,7 +243,6 @@ cdef Py_ssize_t _full_block(
             low2[b] = lo if v < lo else (v if v < lo2 else lo2)
             low[b] = v if v < lo else lo
             best[b] = jd if v < lo else bb
-    return 0
 
 
 cdef Py_ssize_t _assign(

@@ -125,8 +125,9 @@ def kmeans_params(estimator, X):
     ``estimator.fit(X)``, or ``None`` where it does not apply.
 
     It applies to a plain :class:`~sklearn.cluster.KMeans` (not a subclass)
-    with k-means++ seeding and Lloyd's algorithm, on a dense float array with
-    at most :data:`MAX_FEATURES` features and at least ``n_clusters`` rows.
+    with k-means++ seeding, Lloyd's algorithm and no ``verbose`` output, on
+    a dense float array with at most :data:`MAX_FEATURES` features and at
+    least ``n_clusters`` rows.
     The parameters are read as attributes (scikit-learn's convention), not
     through ``get_params``, which inspects the signature on every call.
 
@@ -149,6 +150,8 @@ def kmeans_params(estimator, X):
         return None
     if estimator.algorithm != "lloyd" or isinstance(n_clusters, bool):
         return None
+    if estimator.verbose:
+        return None  # scikit-learn prints its iterations
     if (
         not isinstance(n_clusters, numbers.Integral)
         or not 1 <= n_clusters <= X.shape[0]
