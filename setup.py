@@ -21,6 +21,11 @@ setup(
                 ["src/clusterspy/_pairwise.pyx"],
                 extra_compile_args=FLAGS,
             ),
+            Extension(
+                "clusterspy._moments",
+                ["src/clusterspy/_moments.pyx"],
+                extra_compile_args=FLAGS,
+            ),
         ],
         compiler_directives={"language_level": 3},
     )

@@ -25,6 +25,32 @@ def test_grouped_moments_match_numpy_even_with_a_large_offset(offset):
     assert count[4] == 0 and np.isnan(mean[4]).all() and np.isnan(m2[4]).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_grouped_moments_compiled_and_numpy_paths_agree(dtype, monkeypatch):
+    from clusterspy import _moments
+
+    assert _compute._shifted_sums is not None  # the extension was built
+    rng = np.random.default_rng(6)
+    X = (100 + 10 * rng.standard_normal((3000, 40))).astype(dtype)
+    labels = rng.integers(-1, 6, 3000)
+    compiled = _compute.grouped_moments(X, labels, 7, rows=500)
+    monkeypatch.setattr(_compute, "_shifted_sums", None)
+    numpy_only = _compute.grouped_moments(X, labels, 7, rows=500)
+    for a, b in zip(compiled, numpy_only, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, equal_nan=True)
+    # and the kernel's own checks
+    s1 = np.zeros((2, 40))
+    with pytest.raises(ValueError, match="label 5 is not below n_clusters = 2"):
+        _moments.shifted_sums(
+            X[:3].astype(np.float64),
+            np.array([0, 5, 1]),
+            X[0].astype(float),
+            s1,
+            s1,
+            True,
+        )
+
+
 def test_grouped_moments_of_dask_equal_numpy():
     rng = np.random.default_rng(1)
     X = rng.poisson(4, (1000, 3, 5)).astype(np.float32)

@@ -16,9 +16,10 @@ import scipy.sparse
 from ._threads import available_cores, thread_map
 
 try:
+    from ._moments import shifted_sums as _shifted_sums
     from ._pairwise import distance_rows as _distance_rows
-except ImportError:  # a source tree whose extension was not built
-    _distance_rows = None
+except ImportError:  # a source tree whose extensions were not built
+    _shifted_sums = _distance_rows = None
 
 # Rows per block are chosen so that a float64 block is about this many bytes:
 # small enough to stay in cache between the passes made over it (measured here:
@@ -80,20 +81,35 @@ def block_moments(values, labels, k, with_m2=True):
 
 
 def _sub_block_moments(values, labels, k, with_m2):
-    values = values.astype(np.float64)  # our own copy: modified below
     count = np.bincount(labels, minlength=k).astype(np.float64)
-    onehot = one_hot(labels, k)
     # Sums of squares about a reference row (any data point is near the data)
     # rather than about zero: the m2 = S2 - S1**2 / n step then loses no
     # precision to a large offset, and needs no gather of cluster means.
-    reference = values[0].copy()
-    values -= reference
-    s1 = onehot @ values
+    reference = values[0].astype(np.float64)
+    if _shifted_sums is not None and values.dtype in (np.float32, np.float64):
+        # One pass over the rows as they are (float32 included), in C.
+        s1 = np.zeros((k, values.shape[1]))
+        s2 = np.zeros((k, values.shape[1])) if with_m2 else s1
+        _shifted_sums(
+            np.ascontiguousarray(values),
+            np.ascontiguousarray(labels, dtype=np.intp),
+            reference,
+            s1,
+            s2,
+            with_m2,
+        )
+    else:
+        values = values.astype(np.float64)  # our own copy: modified below
+        onehot = one_hot(labels, k)
+        values -= reference
+        s1 = onehot @ values
+        if with_m2:
+            values *= values
+            s2 = onehot @ values
     mean = s1 / np.maximum(count, 1.0)[:, None]
     m2 = None
     if with_m2:
-        values *= values
-        m2 = onehot @ values - s1 * mean
+        m2 = s2 - s1 * mean
         np.maximum(m2, 0.0, out=m2)
     mean += reference
     mean[count == 0] = 0.0

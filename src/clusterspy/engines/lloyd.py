@@ -2,11 +2,12 @@
 
 Estimating the number of clusters fits k-means hundreds of times (the gap
 statistic: ``(B + 1)`` data sets times every ``k`` times ``n_init``) on a few
-features. :func:`fit_kmeans` runs those fits in C (:mod:`._lloyd`) with the
-random numbers drawn exactly as :class:`sklearn.cluster.KMeans` draws them,
-so that it returns the partition that ``KMeans(...).fit(X)`` returns for the
-same parameters (tested), faster and without holding the GIL, so that fits
-run side by side in threads. :func:`kmeans_params` tells where it applies.
+features. :func:`fit_kmeans` runs those fits in C (the Cython module
+``clusterspy.engines._lloyd``) with the random numbers drawn exactly as
+:class:`sklearn.cluster.KMeans` draws them, so that it returns the partition
+that ``KMeans(...).fit(X)`` returns for the same parameters (tested), faster
+and without holding the GIL, so that fits run side by side in threads.
+:func:`kmeans_params` tells where it applies.
 """
 
 from __future__ import annotations
