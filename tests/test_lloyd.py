@@ -106,10 +106,16 @@ def test_duplicate_points_as_in_kmeans():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for k in (4, 6):
-            km = KMeans(k, n_init=2, random_state=0).fit(X)
-            labels, _, inertia, _ = fit_kmeans(X, k, 2, random_state=0)
-            np.testing.assert_array_equal(labels, km.labels_)
-            assert inertia == km.inertia_ == 0.0
+            for seed in range(4):
+                # nothing to relocate (every row on its centre): the empty
+                # clusters take the largest cluster's centre, as in KMeans
+                km = KMeans(k, n_init=2, random_state=seed).fit(X)
+                labels, centres, inertia, _ = fit_kmeans(X, k, 2, random_state=seed)
+                np.testing.assert_array_equal(labels, km.labels_)
+                np.testing.assert_allclose(
+                    centres, km.cluster_centers_, rtol=1e-12, atol=1e-12
+                )
+                assert inertia == km.inertia_ == 0.0
 
 
 def test_fewer_distinct_points_than_clusters_warns_as_kmeans():
@@ -169,6 +175,13 @@ def test_bad_data():
         fit_kmeans(X, 2)
 
 
+def test_kmeans_params_raises_scikit_learns_error_for_bad_parameters():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="copy_x"):
+        kmeans_params(KMeans(3, copy_x="yes"), np.zeros((20, 3)))
+
+
 def test_kmeans_params():
     X = np.zeros((20, 3))
     assert kmeans_params(KMeans(4, n_init=3, random_state=5), X) == {
@@ -198,6 +211,8 @@ class _MyKMeans(KMeans):
         (KMeans(3), np.zeros((20, lloyd.MAX_FEATURES + 1))),
         (KMeans(30), np.zeros((20, 3))),
         (KMeans(3), np.zeros((20, 3), dtype=np.int64)),
+        # scikit-learn clusters float32 in float32, these loops in float64
+        (KMeans(3), np.zeros((20, 3), dtype=np.float32)),
     ],
 )
 def test_kmeans_params_leaves_other_cases_to_scikit_learn(estimator, X):

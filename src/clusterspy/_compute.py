@@ -315,7 +315,7 @@ def mean_silhouettes(X, labelings, working_memory=8, n_jobs=1):
     # than 8: one matrix product per block, which BLAS does better (5000
     # samples, one thread: 51 ms against 93 ms at 3 features, 131 against
     # 107 at 16).
-    compiled = _distance_rows is not None and X.shape[1] <= 8
+    compiled = _distance_rows is not None and 1 <= X.shape[1] <= 8
     Xt = np.ascontiguousarray(X.T) if compiled else None
 
     def block(start):

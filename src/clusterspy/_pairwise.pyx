@@ -37,6 +37,8 @@ def distance_rows(
     cdef double xf, si, v
     cdef double* row
     cdef const double* col
+    if d < 1:
+        raise ValueError("`Xt` must have at least one feature")
     if squared.shape[0] != n or out.shape[1] != n:
         raise ValueError("`squared` and `out` must have one value per sample")
     if start < 0 or start + rows > n:

@@ -241,6 +241,7 @@ def _default_estimator_factory(random_state):
     def factory(k):
         return KMeans(n_clusters=k, n_init=_N_INIT, random_state=seed)
 
+    factory.same_every_call = True  # see _labeller
     return factory
 
 
@@ -278,9 +279,21 @@ def _labeller(make_estimator, ks, X):
     ``X``) by the estimator that ``make_estimator(k)`` builds.
 
     Plain scikit-learn k-means runs in compiled loops that give the same
-    partition without holding the GIL (:mod:`.engines.lloyd`); its
-    parameters are read once per ``k`` rather than for every fit.
+    partition without holding the GIL (:mod:`.engines.lloyd`). The factories
+    built here (:func:`_estimator_factory`) give the same estimator on every
+    call, so its parameters are read once per ``k``; any other factory is
+    called for every fit, as before.
     """
+    if not getattr(make_estimator, "same_every_call", False):
+
+        def labels(Z, k):
+            estimator = make_estimator(int(k))
+            params = lloyd.kmeans_params(estimator, Z)
+            if params is None:
+                return fit_labels(estimator, Z)[0]
+            return lloyd.fit_kmeans(Z, **params)[0]
+
+        return labels
     fast = {}
     for k in ks:
         params = lloyd.kmeans_params(make_estimator(int(k)), X) if k > 1 else None
@@ -854,6 +867,9 @@ def _estimator_factory(algorithm, kwargs, seed, metric, k0):
         def factory(k):
             return make_estimator(algorithm, dict(kwargs, n_clusters=k), seed)[0]
 
+        # An int seed builds the same estimator every time; a RandomState is
+        # shared by the estimators, which advance it (see _labeller).
+        factory.same_every_call = not isinstance(seed, np.random.RandomState)
         display = name
     else:
         base, display = make_estimator(algorithm, kwargs, seed)
@@ -869,6 +885,8 @@ def _estimator_factory(algorithm, kwargs, seed, metric, k0):
             estimator = _clone(base)
             estimator.set_params(**{key: k})
             return estimator
+
+        factory.same_every_call = True  # clones: the same estimator every time
 
     example = factory(k0)  # validates the keyword arguments now
     if metric in _MIXTURE and not hasattr(example, metric):

@@ -261,8 +261,8 @@ cdef Py_ssize_t _assign(
     2010): each row keeps an upper bound ``upper`` on the distance to its
     centre and a lower bound ``lower`` on the distance to every other one;
     after the centres moved by ``shift`` the bounds widen by those moves. A
-    row whose upper bound is below both its lower bound and half the
-    distance from its centre to the nearest other centre keeps its label.
+    row whose upper bound is below the larger of its lower bound and half
+    the distance from its centre to the nearest other centre keeps its label.
 
     The bounds come from the same ``|c|^2 - 2 x.c`` values as the labels,
     plus ``|x|^2`` (``xx``). Rounding makes those squared distances wrong by
@@ -405,18 +405,30 @@ cdef void _recount(
 cdef void _relocate_empty(
     const double* Xr, Py_ssize_t n, Py_ssize_t d, Py_ssize_t k,
     const double* centres, const int* labels, double* sums, double* counts,
-    double* far,
+    double* far, int* empty,
 ) noexcept nogil:
     """Move each empty cluster to one of the rows farthest from their own
     centre, taking that row out of its cluster's sums for this M-step only
-    (scikit-learn's ``_relocate_empty_clusters_dense``; farthest first)."""
-    cdef Py_ssize_t i, j, f, old, pick
-    cdef double best
+    (scikit-learn's ``_relocate_empty_clusters_dense``; farthest first).
+    Nothing moves when every row sits on its centre (more clusters than
+    distinct rows), as in scikit-learn."""
+    cdef Py_ssize_t i, j, f, old, pick, n_empty = 0
+    cdef double best, s, t, top = 0.0
+    for j in range(k):  # the empty clusters before any row moves
+        if counts[j] == 0.0:
+            empty[n_empty] = <int>j
+            n_empty += 1
     for i in range(n):
-        far[i] = _distance(Xr + i * d, centres + labels[i] * d, d)
-    for j in range(k):
-        if counts[j] > 0.0:
-            continue
+        s = 0.0
+        for f in range(d):
+            t = Xr[i * d + f] - centres[labels[i] * d + f]
+            s = s + t * t
+        far[i] = s
+        if s > top:
+            top = s
+    if top == 0.0:
+        return
+    for j in range(n_empty):
         pick = 0
         best = -1.0
         for i in range(n):
@@ -427,9 +439,9 @@ cdef void _relocate_empty(
         old = labels[pick]
         for f in range(d):
             sums[old * d + f] -= Xr[pick * d + f]
-            sums[j * d + f] = Xr[pick * d + f]
+            sums[empty[j] * d + f] = Xr[pick * d + f]
         counts[old] -= 1.0
-        counts[j] = 1.0
+        counts[empty[j]] = 1.0
 
 
 cdef double _lloyd(
@@ -439,13 +451,13 @@ cdef double _lloyd(
     double* counts, double* shift, double* cn, double* half, double* D,
     double* best, double* low, double* low2,
     int* labels, double* upper, double* lower, double* far, double* point,
-    int* todo, double* gathered, double slack, Py_ssize_t* n_iter,
+    int* todo, double* gathered, int* empty, double slack, Py_ssize_t* n_iter,
 ) noexcept nogil:
     """Lloyd's iterations from ``centres`` (scikit-learn's
     ``_kmeans_single_lloyd``): stop when no label changes, or when the
     summed squared shift of the centres is at most ``tol``. Leaves the final
     centres in ``centres`` and labels in ``labels``; returns the inertia."""
-    cdef Py_ssize_t i, j, f, it = 0, changed
+    cdef Py_ssize_t i, j, f, it = 0, changed, largest
     cdef double total_shift, t, s, inertia
     cdef bint strict = False, relocated
     for i in range(n):
@@ -462,16 +474,28 @@ cdef double _lloyd(
         relocated = False
         for j in range(k):
             if counts[j] == 0.0:
-                _relocate_empty(Xr, n, d, k, centres, labels, sums, counts, far)
+                _relocate_empty(Xr, n, d, k, centres, labels, sums, counts, far, empty)
                 relocated = True
                 break
+        # The M-step, in scikit-learn's order (``_average_centers``): a
+        # cluster still empty goes to the largest cluster's centre as it
+        # stands at that point of the loop (already averaged or not).
+        largest = 0
+        for j in range(1, k):
+            if counts[j] > counts[largest]:
+                largest = j
         total_shift = 0.0
         for j in range(k):
-            t = 1.0 / counts[j] if counts[j] > 0.0 else 1.0
             s = 0.0
             for f in range(d):
-                point[f] = sums[j * d + f] * t
+                if counts[j] > 0.0:
+                    point[f] = sums[j * d + f] / counts[j]
+                elif largest < j:
+                    point[f] = centres[largest * d + f]
+                else:
+                    point[f] = sums[largest * d + f]
                 s = s + (point[f] - centres[j * d + f]) ** 2
+            for f in range(d):
                 centres[j * d + f] = point[f]
             shift[j] = sqrt(s)
             total_shift += s
@@ -491,8 +515,11 @@ cdef double _lloyd(
     n_iter[0] = it
     inertia = 0.0
     for i in range(n):
-        t = _distance(Xr + i * d, centres + labels[i] * d, d)
-        inertia += t * t
+        s = 0.0
+        for f in range(d):
+            t = Xr[i * d + f] - centres[labels[i] * d + f]
+            s = s + t * t
+        inertia += s
     return inertia
 
 
@@ -551,6 +578,8 @@ def kmeans(
     cdef Py_ssize_t i, j, f
     if n < 1 or d < 1 or k < 1 or k > n:
         raise ValueError(f"need 1 <= n_clusters <= n_samples, got {k} and {n}")
+    if n >= 2**31 - 1:
+        raise ValueError(f"at most 2**31 - 2 samples (labels are C ints), got {n}")
     if n_init < 1 or uniforms.shape[0] != n_init:
         raise ValueError("`first` and `uniforms` must give one row per run")
     if n_trials < 1 or uniforms.shape[1] < (k - 1) * n_trials:
@@ -586,6 +615,7 @@ def kmeans(
     cdef int[::1] todo = np.empty(n, dtype=np.intc)
     cdef double[::1] gathered = np.empty(d * BLOCK)
     cdef int[::1] mapping = np.empty(k, dtype=np.intc)
+    cdef int[::1] empty = np.empty(k, dtype=np.intc)
     best_labels_arr = np.empty(n, dtype=np.intc)
     best_centres_arr = np.empty((k, d))
     cdef int[::1] best_labels = best_labels_arr
@@ -621,7 +651,7 @@ def kmeans(
                 &centres[0, 0], &sums[0, 0], &counts[0], &shift[0], &cn[0],
                 &half[0], &D[0], &best[0], &low[0], &low2[0], &labels[0],
                 &upper[0], &lower[0], &closest[0], &point[0], &todo[0],
-                &gathered[0], slack, &it,
+                &gathered[0], &empty[0], slack, &it,
             )
             if run == 0 or (
                 inertia < best_inertia

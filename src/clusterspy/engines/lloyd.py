@@ -3,11 +3,13 @@
 Estimating the number of clusters fits k-means hundreds of times (the gap
 statistic: ``(B + 1)`` data sets times every ``k`` times ``n_init``) on a few
 features. :func:`fit_kmeans` runs those fits in C (the Cython module
-``clusterspy.engines._lloyd``) with the random numbers drawn exactly as
-:class:`sklearn.cluster.KMeans` draws them, so that it returns the partition
-that ``KMeans(...).fit(X)`` returns for the same parameters (tested), faster
-and without holding the GIL, so that fits run side by side in threads.
-:func:`kmeans_params` tells where it applies.
+``clusterspy.engines._lloyd``): the same algorithm as
+:class:`sklearn.cluster.KMeans`, step for step, with the random numbers drawn
+exactly as it draws them, so that it returns the partition that
+``KMeans(...).fit(X)`` returns for the same parameters (tested label for
+label; only a tie decided by the last bit of rounding could go the other
+way), faster and without holding the GIL, so that fits run side by side in
+threads. :func:`kmeans_params` tells where it applies.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ MAX_FEATURES = 32
 
 def fit_kmeans(X, n_clusters, n_init=1, max_iter=300, tol=1e-4, random_state=None):
     """K-means with k-means++ seeding, as ``KMeans(...).fit(X)`` computes it.
+
+    The data are clustered in float64 (float32 input included).
 
     Parameters
     ----------
@@ -127,8 +131,8 @@ def kmeans_params(estimator, X):
 
     It applies to a plain :class:`~sklearn.cluster.KMeans` (not a subclass)
     with k-means++ seeding, Lloyd's algorithm and no ``verbose`` output, on
-    a dense float array with at most :data:`MAX_FEATURES` features and at
-    least ``n_clusters`` rows.
+    a float64 array with at most :data:`MAX_FEATURES` features and at least
+    ``n_clusters`` rows. Invalid parameters raise scikit-learn's error.
     The parameters are read as attributes (scikit-learn's convention), not
     through ``get_params``, which inspects the signature on every call.
 
@@ -144,8 +148,8 @@ def kmeans_params(estimator, X):
     """
     if not AVAILABLE or type(estimator) is not KMeans or not isinstance(X, np.ndarray):
         return None
-    if X.ndim != 2 or not 1 <= X.shape[1] <= MAX_FEATURES or X.dtype.kind != "f":
-        return None
+    if X.ndim != 2 or not 1 <= X.shape[1] <= MAX_FEATURES or X.dtype != np.float64:
+        return None  # scikit-learn fits float32 in float32; these loops in float64
     init, n_clusters, n_init = estimator.init, estimator.n_clusters, estimator.n_init
     if not (isinstance(init, str) and init == "k-means++"):
         return None
@@ -171,6 +175,11 @@ def kmeans_params(estimator, X):
         return None
     if max_iter < 1 or not tol >= 0:
         return None  # scikit-learn raises its own error
+    # Every other parameter as fit() checks it: a bad one raises scikit-learn's
+    # error here rather than being ignored.
+    validate = getattr(estimator, "_validate_params", None)
+    if validate is not None:
+        validate()
     return {
         "n_clusters": int(n_clusters),
         "n_init": int(n_init),
