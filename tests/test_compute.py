@@ -128,6 +128,8 @@ def test_compiled_distance_rows_are_built_and_match_numpy():
         _pairwise.distance_rows(Xt, squared, 280, out)
     with pytest.raises(ValueError, match="one value per sample"):
         _pairwise.distance_rows(Xt, squared[:-1], 0, out)
+    with pytest.raises(ValueError, match="at least one feature"):
+        _pairwise.distance_rows(np.empty((0, 300)), squared, 0, out)
 
 
 @pytest.mark.parametrize("n_features", [3, 12])  # compiled rows, BLAS blocks
