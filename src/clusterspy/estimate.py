@@ -123,6 +123,7 @@ _LABELS = {
 # -- metrics on a feature matrix ------------------------------------------------------
 
 
+# Up to this many features, W's cluster means come from one bincount per feature.
 _FEW_FEATURES = 32
 
 
