@@ -54,7 +54,7 @@ def test_same_as_kmeans_on_blobs_far_from_the_origin(k):
     _assert_same_fit(X, k, n_init=3, random_state=0)
 
 
-@pytest.mark.parametrize("d", [1, 2, 5, 16])
+@pytest.mark.parametrize("d", [1, 2, 5, 16, 32])
 def test_same_as_kmeans_for_other_feature_counts(d):
     _assert_same_fit(_blobs(n_per=300, d=d, seed=d), 6, n_init=2, random_state=3)
 
@@ -67,7 +67,7 @@ def test_same_as_kmeans_when_stopped_early_and_with_zero_tol():
     _assert_same_fit(X, 8, n_init=1, tol=1e-2, random_state=0)
 
 
-def test_same_as_kmeans_on_float32_and_fortran_input():
+def test_same_as_kmeans_on_fortran_input_and_float32_clustered_in_float64():
     X = np.asfortranarray(_blobs(seed=5))
     _assert_same_fit(X, 4, n_init=2, random_state=1)
     X32 = _blobs(seed=6).astype(np.float32)
