@@ -44,18 +44,6 @@ cdef inline double _sum(const double* a, Py_ssize_t n) noexcept nogil:
     return (s0 + s1) + (s2 + s3)
 
 
-cdef inline double _squares(const double* a, Py_ssize_t n) noexcept nogil:
-    cdef double s0 = 0.0, s1 = 0.0
-    cdef Py_ssize_t i = 0
-    while i + 2 <= n:
-        s0 += a[i] * a[i]
-        s1 += a[i + 1] * a[i + 1]
-        i += 2
-    if i < n:
-        s0 += a[i] * a[i]
-    return s0 + s1
-
-
 cdef void _distances_to(
     const double* Xt, Py_ssize_t n, Py_ssize_t d, const double* y, double* out
 ) noexcept nogil:
@@ -620,7 +608,7 @@ def kmeans(
     best_centres_arr = np.empty((k, d))
     cdef int[::1] best_labels = best_labels_arr
     cdef double[:, ::1] best_centres = best_centres_arr
-    cdef double inertia, best_inertia = INFINITY, variance = 0.0, t
+    cdef double inertia, best_inertia = INFINITY, t
     cdef double slack = 2.0 * sqrt((2.0 * d + 4.0) * DBL_EPSILON)
 
     with nogil:
@@ -634,12 +622,12 @@ def kmeans(
             for i in range(n):
                 Xt[f, i] = X[i, f] - mean[f]
                 Xr[i, f] = Xt[f, i]
-            variance += _squares(&Xt[f, 0], n) / n
             for i in range(n):
                 xx[i] += Xt[f, i] * Xt[f, i]
         for i in range(n):
             xnorm[i] = sqrt(xx[i])
-        tol = tol * variance / d
+        # The mean variance of the centred features is the mean of |x|^2 / d.
+        tol = tol * _sum(&xx[0], n) / n / d
         for run in range(n_init):
             _plusplus(
                 &Xt[0, 0], n, d, k, first[run], &uniforms[run, 0], n_trials,
