@@ -36,14 +36,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _compute
-from . import analysis as _analysis
-from ._threads import check_n_jobs, locked, thread_map
-from .algorithms import _NO_N_CLUSTERS, canonical_name, fit_labels, make_estimator
-from .engines import lloyd
-from .preprocessing import _clone
-from .results import json_safe
-from .validation import (
+from .. import _compute
+from .. import analysis as _analysis
+from .._threads import check_n_jobs, locked, thread_map
+from ..algorithms import _NO_N_CLUSTERS, canonical_name, fit_labels, make_estimator
+from ..engines import lloyd
+from ..preprocessing import _clone
+from ..results import json_safe
+from ..validation import (
     check_bool,
     check_choice,
     check_int,
@@ -788,7 +788,7 @@ class ClusterMetric:
     @classmethod
     def from_dict(cls, stored):
         """Rebuild from :meth:`to_dict` (arrays may come back lazy)."""
-        from .sources import _as_numpy
+        from ..sources import _as_numpy
 
         version = int(stored.get("format_version", 0))
         if version != _FORMAT_VERSION:
@@ -929,14 +929,14 @@ def _fit_features(plan, fit_size, rng, show_progressbar, max_clusters):
     read block by block, without holding the whole feature matrix, and the
     preprocessing is fitted on them.
     """
-    from .sources import _is_dask
+    from ..sources import _is_dask
 
     _progress = _analysis._progress
 
     raw = plan.source.features()
     n_keep = int(plan.keep.sum())
     if _is_dask(raw) and fit_size is not None and n_keep > fit_size:
-        from .engines.blockwise import RowBlocks, scan
+        from ..engines.blockwise import RowBlocks, scan
 
         # the data's own tiles as blocks: one pass for the finite rows, one
         # read of the tiles that hold sampled rows

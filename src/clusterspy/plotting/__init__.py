@@ -36,9 +36,9 @@ import matplotlib
 import numpy as np
 from matplotlib import colors as mcolors
 
-from .analysis import get_cluster_result
-from .results import MASKED, NOISE, UNASSIGNED
-from .validation import check_bool, check_choice, check_int
+from ..analysis import get_cluster_result
+from ..results import MASKED, NOISE, UNASSIGNED
+from ..validation import check_bool, check_choice, check_int
 
 __all__ = [
     "MASKED_COLOR",
@@ -460,7 +460,7 @@ def _check_range(signal_range):
 def _draw_spectra(
     ax, signal, result, kind, colors, ids, show_std, signal_range=None, legend=True
 ):
-    from .getters import get_cluster_signals
+    from ..getters import get_cluster_signals
 
     cs = get_cluster_signals(signal, kind)
     axis = cs.axes_manager.signal_axes[0]
@@ -496,7 +496,7 @@ def _draw_spectra(
 
 
 def _draw_images(fig, signal, result, kind, colors, ids, per_row, image_cmap):
-    from .getters import get_cluster_signals
+    from ..getters import get_cluster_signals
 
     cs = get_cluster_signals(signal, kind)
     sx, sy = cs.axes_manager.signal_axes
@@ -523,7 +523,7 @@ def _draw_images(fig, signal, result, kind, colors, ids, per_row, image_cmap):
 def _draw_values(ax, signal, result, kind, colors, ids, show_std):
     """Signal dimension 0 (one value per position): a bar per cluster, with
     mean ± one standard deviation as error bars."""
-    from .getters import get_cluster_signals
+    from ..getters import get_cluster_signals
 
     cs = get_cluster_signals(signal, kind)
     values = np.asarray(cs.data, dtype=float).reshape(-1)
@@ -791,7 +791,7 @@ def plot_cluster_distances(
     >>> len(fig.axes)  # three maps and their colour bar
     4
     """
-    from .getters import get_cluster_distances
+    from ..getters import get_cluster_distances
 
     result, colors, ids = _start(signal, cmap, cluster_ids)
     view = _NavigationView(signal, navigation_index)
@@ -927,7 +927,7 @@ def plot_cluster_membership(
     >>> fig.axes[3].get_title()
     'Uncertainty (entropy)'
     """
-    from .getters import get_cluster_membership
+    from ..getters import get_cluster_membership
 
     if uncertainty is not None:
         check_choice(uncertainty, "uncertainty", _UNCERTAINTIES)
