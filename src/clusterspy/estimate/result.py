@@ -1,0 +1,139 @@
+"""The estimate stored with a signal: :class:`ClusterMetric` and
+:func:`get_cluster_metric`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..results import json_safe
+from ..validation import check_signal
+
+__all__ = ["ClusterMetric", "get_cluster_metric"]
+
+_FORMAT_VERSION = 1
+_STORE_NAME = "clusterspy_metric"
+
+
+@dataclass(eq=False)
+class ClusterMetric:
+    """A number-of-clusters estimate: the metric curve and the chosen ``k``.
+
+    Attributes
+    ----------
+    metric : str
+    ks : numpy.ndarray of int
+    values : numpy.ndarray
+        The curve: ``Gap(k)``, ``log W_k`` (elbow), or the score.
+    errors : numpy.ndarray or None
+        ``s_k`` for the gap statistic.
+    n_clusters : int
+        The chosen number of clusters.
+    rule : str
+        The rule that chose it.
+    details : dict
+        Other curves: ``log_w`` (gap, elbow), ``log_w_reference`` and ``sd``
+        (gap).
+    parameters, versions : dict
+        Provenance.
+    """
+
+    metric: str
+    ks: np.ndarray
+    values: np.ndarray
+    errors: np.ndarray | None
+    n_clusters: int
+    rule: str
+    details: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        return (
+            f"<ClusterMetric {self.metric}: k = {self.n_clusters} "
+            f"({self.rule}), k tried {int(self.ks[0])}..{int(self.ks[-1])}>"
+        )
+
+    def to_dict(self):
+        """Plain dictionary of arrays, numbers and strings, for storage."""
+        out = {
+            "format_version": _FORMAT_VERSION,
+            "metric": self.metric,
+            "ks": np.asarray(self.ks, dtype=np.int64),
+            "values": np.asarray(self.values, dtype=np.float64),
+            "errors": None
+            if self.errors is None
+            else np.asarray(self.errors, dtype=np.float64),
+            "n_clusters": int(self.n_clusters),
+            "rule": self.rule,
+            "parameters": json.dumps(json_safe(self.parameters), sort_keys=True),
+            "versions": json.dumps(json_safe(self.versions), sort_keys=True),
+        }
+        for key, value in self.details.items():
+            out[key] = np.asarray(value, dtype=np.float64)
+        return out
+
+    @classmethod
+    def from_dict(cls, stored):
+        """Rebuild from :meth:`to_dict` (arrays may come back lazy)."""
+        from ..sources import _as_numpy
+
+        version = int(stored.get("format_version", 0))
+        if version != _FORMAT_VERSION:
+            raise ValueError(
+                f"Stored clusterspy metric has format version {version}; this "
+                f"clusterspy reads version {_FORMAT_VERSION}."
+            )
+        errors = stored.get("errors")
+        details = {
+            key: _as_numpy(stored[key])
+            for key in ("log_w", "log_w_reference", "sd")
+            if stored.get(key) is not None
+        }
+        return cls(
+            metric=str(stored["metric"]),
+            ks=_as_numpy(stored["ks"]).astype(np.int64),
+            values=_as_numpy(stored["values"]).astype(np.float64),
+            errors=None if errors is None else _as_numpy(errors).astype(np.float64),
+            n_clusters=int(stored["n_clusters"]),
+            rule=str(stored["rule"]),
+            details=details,
+            parameters=json.loads(stored["parameters"]),
+            versions=json.loads(stored["versions"]),
+        )
+
+
+# -- the signal-level function -----------------------------------------------------------
+
+
+def get_cluster_metric(signal):
+    """Return the :class:`ClusterMetric` stored by the last estimate.
+
+    Raises
+    ------
+    RuntimeError
+        If ``estimate_number_of_clusters`` was not run on this signal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperspy.api as hs
+    >>> from clusterspy.estimate import (
+    ...     estimate_number_of_clusters, get_cluster_metric, plot_cluster_metric)
+    >>> rng = np.random.default_rng(0)
+    >>> s = hs.signals.Signal1D(rng.normal(size=(100, 2)))
+    >>> k = estimate_number_of_clusters(s, "signal", max_clusters=3,
+    ...                                 metric="elbow", random_state=0)
+    >>> get_cluster_metric(s).metric
+    'elbow'
+    """
+    check_signal(signal)
+    stored = getattr(signal.learning_results, _STORE_NAME, None)
+    if not stored:
+        raise RuntimeError(
+            "No number-of-clusters estimate on this signal: run "
+            "`signal.clusterspy.estimate_number_of_clusters(...)` first."
+        )
+    return ClusterMetric.from_dict(stored)
