@@ -36,12 +36,15 @@ References
 
 from __future__ import annotations
 
+from . import gap as _gap
+from . import metrics as _metrics
+
 # Names outside __all__ (noqa) are read from here by the command line (the
 # algorithm checks) and the tests (the seeds): no importer has to change.
 from ._fitting import _default_estimator_factory, _int_seed  # noqa: F401
 from .curve import DEFAULT_SAMPLE_SIZE, metric_curve  # noqa: F401
-from .gap import REFERENCES, GapStatistic, gap_statistic
-from .metrics import METRICS, choose_n_clusters, knee_point, within_cluster_dispersion
+from .gap import GapStatistic, gap_statistic
+from .metrics import choose_n_clusters, knee_point, within_cluster_dispersion
 from .plots import plot_cluster_metric
 from .result import ClusterMetric, get_cluster_metric
 from .search import (  # noqa: F401
@@ -50,6 +53,13 @@ from .search import (  # noqa: F401
     _metric_ks,
     estimate_number_of_clusters,
 )
+
+# Bound here with their comments: the API reference documents them as
+# clusterspy.estimate's and reads their description from this file.
+#: Metric names accepted by :func:`estimate_number_of_clusters`.
+METRICS = _metrics.METRICS
+#: Reference distributions of the gap statistic.
+REFERENCES = _gap.REFERENCES
 
 __all__ = [
     "METRICS",

@@ -1,0 +1,245 @@
+"""The cluster signals: spectra, images, values and sizes
+(:func:`plot_cluster_signals`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..validation import check_bool, check_choice
+from ._common import (
+    _axis_label,
+    _cluster_name,
+    _edges,
+    _frame,
+    _new_figure,
+    _panel_grid,
+    _per_row,
+    _start,
+    _text,
+)
+from .colors import NOISE_COLOR
+
+__all__ = ["plot_cluster_signals"]
+
+_SIGNAL_KINDS = ("mean", "sum", "centroid", "std", "count")
+
+
+def _draw_sizes(ax, result, colors, ids):
+    """Bar chart of cluster sizes (noise as a black bar when present)."""
+    names = [str(i) for i in ids]
+    heights = [int(result.counts[i]) for i in ids]
+    bar_colors = [colors[i] for i in ids]
+    if result.noise_count:
+        names.append("noise")
+        heights.append(result.noise_count)
+        bar_colors.append(NOISE_COLOR)
+    bars = ax.bar(range(len(names)), heights, color=bar_colors)
+    ax.set_xticks(range(len(names)), names)
+    ax.bar_label(bars, fontsize="small", padding=2)
+    ax.set_ylim(0, max(heights) * 1.15 if heights else 1)
+    ax.set_xlabel("Cluster")
+    ax.set_ylabel("Navigation positions")
+    ax.set_title("Cluster sizes")
+    return bars
+
+
+def _quantity(cluster_signals, kind):
+    """y label: the kind and the quantity named in the metadata."""
+    quantity = _text(cluster_signals.metadata.get_item("Signal.quantity", ""))
+    prefix = {"mean": "Mean", "sum": "Summed", "centroid": "Centroid", "std": "Std. of"}
+    return f"{prefix[kind]} {quantity or 'intensity'}"
+
+
+def _check_range(signal_range):
+    if signal_range is None:
+        return None
+    try:
+        low, high = sorted(float(v) for v in signal_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "`signal_range` must be None or (start, end) in the units of the "
+            f"signal axis; got {signal_range!r}."
+        ) from None
+    return low, high
+
+
+def _draw_spectra(
+    ax, signal, result, kind, colors, ids, show_std, signal_range=None, legend=True
+):
+    from ..getters import get_cluster_signals
+
+    cs = get_cluster_signals(signal, kind)
+    axis = cs.axes_manager.signal_axes[0]
+    x = np.asarray(axis.axis, dtype=float)
+    # Only the drawn range is plotted, so that the y axis scales to it (an
+    # EDS zero-energy peak would otherwise flatten everything else).
+    keep = np.ones(x.shape, dtype=bool)
+    if signal_range is not None:
+        low, high = signal_range
+        keep = (x >= low) & (x <= high)
+        if not keep.any():
+            raise ValueError(
+                f"`signal_range` {signal_range} holds no channel of the signal "
+                f"axis, which spans {x.min():g} to {x.max():g}."
+            )
+    x = x[keep]
+    band = show_std and kind == "mean" and result.signal_std is not None
+    for i in ids:
+        y = np.asarray(cs.data[i], dtype=float)[keep]
+        if band:
+            std = np.asarray(result.signal_std[i], dtype=float)[keep]
+            ax.fill_between(
+                x, y - std, y + std, color=colors[i], alpha=0.2, linewidth=0
+            )
+        ax.plot(x, y, color=colors[i], linewidth=1.2, label=_cluster_name(result, i))
+    ax.set_xlim(x.min(), x.max())
+    ax.set_xlabel(_axis_label(axis, "Signal axis"))
+    ax.set_ylabel(_quantity(cs, kind))
+    title = f"Cluster {kind} signals"
+    ax.set_title(title + (" (band: ± 1 std)" if band else ""))
+    if legend:
+        ax.legend(fontsize="small", frameon=False, loc="best")
+
+
+def _draw_images(fig, signal, result, kind, colors, ids, per_row, image_cmap):
+    from ..getters import get_cluster_signals
+
+    cs = get_cluster_signals(signal, kind)
+    sx, sy = cs.axes_manager.signal_axes
+    x0, x1 = _edges(sx)
+    y0, y1 = _edges(sy)
+    same_units = _text(sx.units) == _text(sy.units)
+    axes = _panel_grid(fig, len(ids), per_row)
+    for ax, i in zip(axes, ids, strict=True):
+        ax.imshow(
+            cs.data[i],
+            extent=(x0, x1, y1, y0),
+            origin="upper",
+            aspect="equal" if same_units else "auto",
+            cmap=image_cmap,
+            interpolation="nearest",
+        )
+        ax.set_title(_cluster_name(result, i), color=colors[i], fontweight="bold")
+        _frame(ax, colors[i])
+        ax.set_xlabel(_axis_label(sx, "x"))
+        ax.set_ylabel(_axis_label(sy, "y"))
+    return axes
+
+
+def _draw_values(ax, signal, result, kind, colors, ids, show_std):
+    """Signal dimension 0 (one value per position): a bar per cluster, with
+    mean ± one standard deviation as error bars."""
+    from ..getters import get_cluster_signals
+
+    cs = get_cluster_signals(signal, kind)
+    values = np.asarray(cs.data, dtype=float).reshape(-1)
+    band = show_std and kind == "mean" and result.signal_std is not None
+    errors = (
+        np.asarray(result.signal_std, dtype=float).reshape(-1)[ids] if band else None
+    )
+    ax.bar(
+        range(len(ids)),
+        values[ids],
+        color=[colors[i] for i in ids],
+        yerr=errors,
+        capsize=4,
+    )
+    ax.set_xticks(range(len(ids)), [str(i) for i in ids])
+    ax.set_xlabel("Cluster")
+    ax.set_ylabel(_quantity(cs, kind))
+    ax.set_title(f"Cluster {kind} values" + (" (± 1 std)" if band else ""))
+
+
+def _signal_dimension(result):
+    return np.ndim(result.signal_mean) - 1
+
+
+def plot_cluster_signals(
+    signal,
+    signal_kind="mean",
+    cluster_ids=None,
+    show_std=True,
+    signal_range=None,
+    cmap=None,
+    image_cmap="gray",
+    per_row=None,
+    ax=None,
+):
+    """Plot the cluster signals in the clusters' colours.
+
+    Parameters
+    ----------
+    signal : BaseSignal
+        A signal on which ``cluster_analysis`` was run.
+    signal_kind : {"mean", "sum", "centroid", "std", "count"}
+        Which cluster signal (see :func:`clusterspy.get_cluster_signals`);
+        ``"count"`` draws the cluster sizes as bars. The accessor method
+        calls this parameter ``signal``, as HyperSpy does.
+    cluster_ids : None, int or list of int
+        All clusters (None), the first ``n`` or the listed ids.
+    show_std : bool
+        With ``"mean"`` spectra, shade mean ± one standard deviation of the
+        members (a band made with ``fill_between``); ignored otherwise.
+    signal_range : None or (float, float)
+        For spectra, the part of the signal axis drawn, in its calibrated
+        units, for example ``(0.2, 10.0)`` keV; None draws all of it.
+    cmap : None, str, Colormap or list of colours
+        Cluster colours, see :func:`cluster_colors`.
+    image_cmap : str or Colormap
+        Colormap of the cluster images (signal dimension 2).
+    per_row : int or None
+        Images per row (signal dimension 2); None (default): up to 5 in
+        one row, else rows of at most 4.
+    ax : matplotlib.axes.Axes or None
+        Axes to draw spectra (or bars) into; not for images.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Spectra (signal dimension 1) in one axes with a calibrated x axis,
+        or a grid of images (signal dimension 2) titled and framed in the
+        cluster colours; one bar per cluster for signal dimension 0 (a
+        value per position).
+
+    Examples
+    --------
+    >>> import clusterspy
+    >>> s = clusterspy.datasets.spectrum_image(shape=(16, 12), n_channels=64)
+    >>> s.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
+    >>> fig = clusterspy.plotting.plot_cluster_signals(s, "mean")
+    >>> fig.axes[0].get_xlabel()
+    'Energy (keV)'
+    """
+    check_choice(signal_kind, "signal_kind", _SIGNAL_KINDS)
+    show_std = check_bool(show_std, "show_std")
+    signal_range = _check_range(signal_range)
+    result, colors, ids = _start(signal, cmap, cluster_ids)
+    dim = _signal_dimension(result)
+    if signal_kind == "count" or dim <= 1:
+        if ax is None:
+            ax = _new_figure((7.0, 4.0)).add_subplot()
+        if signal_kind == "count":
+            _draw_sizes(ax, result, colors, ids)
+        elif dim == 0:
+            _draw_values(ax, signal, result, signal_kind, colors, ids, show_std)
+        else:
+            _draw_spectra(
+                ax, signal, result, signal_kind, colors, ids, show_std, signal_range
+            )
+        return ax.figure
+    if dim != 2:
+        raise NotImplementedError(
+            "plot_cluster_signals draws values, spectra and images (signal "
+            f"dimension 0, 1, 2); these cluster signals have dimension {dim}. "
+            "Use get_cluster_signals to get them as a signal."
+        )
+    if ax is not None:
+        raise ValueError("`ax` is for spectra; cluster images need a grid of axes.")
+    per_row = _per_row(per_row, len(ids))
+    ncols = min(len(ids), per_row)
+    fig = _new_figure((3.2 * ncols, 3.2 * math.ceil(len(ids) / ncols)))
+    _draw_images(fig, signal, result, signal_kind, colors, ids, per_row, image_cmap)
+    fig.suptitle(f"Cluster {signal_kind} signals")
+    return fig
