@@ -936,7 +936,7 @@ def _fit_features(plan, fit_size, rng, show_progressbar, max_clusters):
     raw = plan.source.features()
     n_keep = int(plan.keep.sum())
     if _is_dask(raw) and fit_size is not None and n_keep > fit_size:
-        from .engines.blockwise import RowBlocks, scan
+        from .engines.rowblocks import RowBlocks, scan
 
         # the data's own tiles as blocks: one pass for the finite rows, one
         # read of the tiles that hold sampled rows

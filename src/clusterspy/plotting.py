@@ -36,8 +36,7 @@ import matplotlib
 import numpy as np
 from matplotlib import colors as mcolors
 
-from .analysis import get_cluster_result
-from .results import MASKED, NOISE, UNASSIGNED
+from .results import MASKED, NOISE, UNASSIGNED, get_cluster_result
 from .validation import check_bool, check_choice, check_int
 
 __all__ = [
