@@ -1,10 +1,10 @@
 """Cluster analysis of a HyperSpy signal: the pipeline, and nothing else.
 
-:func:`cluster_analysis` runs six named steps, each a short function here or
-a call into the module that does the work::
+:func:`cluster_analysis` runs named steps, each a short function here or a
+call into the module that does the work::
 
-    validate        every parameter, before any work  (_validate)
-    plan            which features, how scaled         (features.plan_features)
+    validate, plan  every parameter before any work;   (_validate, which calls
+                    the features to read and scale      features.plan_features)
     fit             labels, means, distances           (engines: ENGINE_FITS[engine])
     order           clusters by size, largest first    (_order_by_size)
     build           cluster signals and provenance     (cluster_stats, _build_result)
