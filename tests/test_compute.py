@@ -78,7 +78,10 @@ def test_pairwise_distances_and_finite_rows():
 def test_lean_kmeans_tolerance_equals_sklearn_and_is_restored():
     from sklearn.cluster import _kmeans
 
-    from clusterspy.analysis import _lean_kmeans_tolerance, _lean_tolerance
+    from clusterspy.engines._tolerance import (
+        lean_kmeans_tolerance as _lean_kmeans_tolerance,
+    )
+    from clusterspy.engines._tolerance import lean_tolerance as _lean_tolerance
 
     rng = np.random.default_rng(3)
     X = rng.standard_normal((2000, 6)) * [1, 2, 3, 4, 5, 6] + 100

@@ -21,7 +21,6 @@ from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.mixture import GaussianMixture  # noqa: E402
 
 import clusterspy  # noqa: E402, F401  (registers the accessor)
-from clusterspy.analysis import FeaturePlan  # noqa: E402
 from clusterspy.estimate import (  # noqa: E402
     METRICS,
     ClusterMetric,
@@ -34,6 +33,7 @@ from clusterspy.estimate import (  # noqa: E402
     plot_cluster_metric,
     within_cluster_dispersion,
 )
+from clusterspy.features import FeaturePlan  # noqa: E402
 
 SEEDS = range(10)
 

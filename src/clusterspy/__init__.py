@@ -14,16 +14,10 @@ Every method of the namespace is also a function here, taking the signal as
 its first argument.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("clusterspy")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
-
 from . import datasets
+from ._version import __version__
 from .accessor import ClusterspyAccessor, register_accessor
-from .analysis import cluster_analysis, get_cluster_result, predict
+from .analysis import cluster_analysis
 from .estimate import (
     estimate_number_of_clusters,
     get_cluster_metric,
@@ -46,7 +40,8 @@ from .plotting import (
     plot_cluster_results,
     plot_cluster_signals,
 )
-from .results import MASKED, NOISE, UNASSIGNED, ClusterResult
+from .prediction import predict
+from .results import MASKED, NOISE, UNASSIGNED, ClusterResult, get_cluster_result
 from .sources import as_feature_signal
 
 register_accessor()

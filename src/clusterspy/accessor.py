@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import inspect
 
-from . import analysis, estimate, export, getters, plotting
+from . import analysis, estimate, export, getters, plotting, prediction, results
+from .sources import as_feature_signal
 
 __all__ = ["ClusterspyAccessor", "register_accessor", "ACCESSOR_NAME"]
 
@@ -63,8 +64,6 @@ class ClusterspyAccessor:
     """
 
     def __init__(self, signal):
-        from .sources import as_feature_signal
-
         # colour images: pixels become samples (see as_feature_signal)
         self._signal = as_feature_signal(signal)
 
@@ -94,14 +93,12 @@ class ClusterspyAccessor:
     def result(self):
         """The stored :class:`~clusterspy.ClusterResult` (see
         :func:`clusterspy.get_cluster_result`)."""
-        return analysis.get_cluster_result(self._signal)
+        return results.get_cluster_result(self._signal)
 
     def predict(self, signal, cluster_source=None, show_progressbar=None):
         """Assign another signal's navigation positions to this signal's
         clusters; see :func:`clusterspy.predict`."""
-        from .sources import as_feature_signal
-
-        return analysis.predict(
+        return prediction.predict(
             self.result, as_feature_signal(signal), cluster_source, show_progressbar
         )
 

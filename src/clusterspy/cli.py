@@ -566,7 +566,7 @@ def _load(path, signal_index, lazy):
 def _decompose(signal, plan, say):
     import numpy as np
 
-    from .analysis import _progress
+    from ._utils.progress import progress as _progress
 
     n = plan.decomposition
     if signal.data.dtype.kind in "biu":  # HyperSpy decomposes float data only
@@ -745,10 +745,10 @@ def _write_outputs(signal, plan, folder, info, title, command, say):
     """Write every output file; return ``(paths, report path, result path)``."""
     import matplotlib.pyplot as plt
 
-    from .analysis import get_cluster_result
     from .estimate import get_cluster_metric
     from .export import export_cluster_results
     from .report import metric_figure, write_report
+    from .results import get_cluster_result
 
     fmt = plan.format
     say(f"Writing the results into {folder}/...")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .analysis import get_cluster_result
-from .results import CLUSTER_SIGNAL_KINDS
+from .results import CLUSTER_SIGNAL_KINDS, get_cluster_result
 from .validation import check_bool, check_choice
 
 __all__ = ["export_cluster_results"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import get_cluster_result
+from .results import get_cluster_result
 from .signals import cluster_signals, navigation_map, navigation_maps
 from .validation import check_bool
 

@@ -25,8 +25,7 @@ import platform
 import struct
 from pathlib import Path
 
-from .analysis import get_cluster_result
-from .results import MASKED, NOISE
+from .results import MASKED, NOISE, get_cluster_result
 
 __all__ = ["render_report", "write_report", "standard_figures", "figure_to_png"]
 

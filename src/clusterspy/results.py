@@ -29,7 +29,18 @@ import warnings
 
 import numpy as np
 
-__all__ = ["ClusterResult", "NOISE", "MASKED", "UNASSIGNED", "CLUSTER_SIGNAL_KINDS"]
+from .sources import _as_numpy
+from .validation import check_choice, check_signal
+
+__all__ = [
+    "ClusterResult",
+    "NOISE",
+    "MASKED",
+    "UNASSIGNED",
+    "CLUSTER_SIGNAL_KINDS",
+    "get_cluster_result",
+    "store_result",
+]
 
 NOISE = -1
 MASKED = -2
@@ -114,8 +125,6 @@ class ClusterResult:
         ----------
         kind : {"mean", "sum", "centroid", "std", "count"}
         """
-        from .validation import check_choice
-
         check_choice(kind, "signal", CLUSTER_SIGNAL_KINDS)
         if kind == "count":
             return self.counts
@@ -181,9 +190,14 @@ class ClusterResult:
 
         See :func:`clusterspy.predict`.
         """
-        from .analysis import predict
+        if self._predict_function is None:  # pragma: no cover - set on import
+            raise RuntimeError("clusterspy.prediction was not imported.")
+        return self._predict_function(self, signal, cluster_source, show_progressbar)
 
-        return predict(self, signal, cluster_source, show_progressbar)
+    # Set by :mod:`clusterspy.prediction` when it is imported (always, by
+    # ``import clusterspy``): the prediction needs the signal builders above
+    # this module, which must import nothing above it.
+    _predict_function = None
 
     # -- storage ----------------------------------------------------------------
     def to_dict(self):
@@ -210,8 +224,6 @@ class ClusterResult:
         Arrays may come back lazy (from a lazily loaded file); they are small
         (navigation-sized at most) and are computed here.
         """
-        from .sources import _as_numpy
-
         version = int(stored.get("format_version", 0))
         if version != _FORMAT_VERSION:
             raise ValueError(
@@ -288,3 +300,50 @@ def json_safe(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return repr(value)
+
+
+# -- storage with the signal ----------------------------------------------------------
+
+
+def store_result(signal, result):
+    """Store ``result`` with ``signal`` (``learning_results.clusterspy``).
+
+    A plain dictionary, which HyperSpy deep-copies and its writers save.
+    """
+    signal.learning_results.clusterspy = result.to_dict()
+
+
+def get_cluster_result(signal):
+    """Return the :class:`~clusterspy.ClusterResult` stored with ``signal``.
+
+    Raises
+    ------
+    RuntimeError
+        If no cluster analysis was run, or if the signal's navigation shape
+        changed since (after ``.T``, ``inav`` or a crop).
+
+    Examples
+    --------
+    >>> import clusterspy
+    >>> s = clusterspy.datasets.spectrum_image(shape=(8, 8), n_channels=32)
+    >>> s.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
+    >>> clusterspy.get_cluster_result(s).n_clusters
+    3
+    """
+    check_signal(signal)
+    stored = getattr(signal.learning_results, "clusterspy", None)
+    if not stored:
+        raise RuntimeError(
+            "No clusterspy results on this signal: run "
+            "`signal.clusterspy.cluster_analysis(...)` first."
+        )
+    result = ClusterResult.from_dict(stored)
+    nav_shape = tuple(signal.axes_manager.navigation_shape)
+    if result.navigation_shape != nav_shape:
+        raise RuntimeError(
+            "The stored cluster results were computed for navigation shape "
+            f"{result.navigation_shape}, but this signal's navigation shape is "
+            f"{nav_shape} (after `.T`, `inav` or a crop?); run "
+            "`cluster_analysis` again."
+        )
+    return result

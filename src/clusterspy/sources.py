@@ -18,6 +18,7 @@ import numpy as np
 
 __all__ = [
     "as_feature_signal",
+    "flatten_signal_axes",
     "navigation_coordinates",
     "SOURCE_NAMES",
     "Source",
@@ -44,6 +45,20 @@ def _as_numpy(array):
     if _is_dask(array):
         return np.asarray(array.compute())
     return np.asarray(array)
+
+
+def flatten_signal_axes(data, nav_ndim):
+    """``(navigation..., signal...)`` data as ``navigation + (signal size,)``.
+
+    The signal axes are merged into one chunk first, so that the reshape
+    stays inside every navigation tile (no rechunking of the navigation):
+    the out-of-core engine keeps the data's own navigation tiles as blocks.
+    """
+    import dask.array as da
+
+    if isinstance(data, da.Array) and data.ndim > nav_ndim:
+        data = data.rechunk({i: -1 for i in range(nav_ndim, data.ndim)})
+    return data.reshape(data.shape[:nav_ndim] + (-1,))
 
 
 @dataclass
@@ -102,8 +117,6 @@ class Source:
             if flat:
                 X = data.reshape((self.n_samples, -1))
             else:
-                from .engines.blockwise import flatten_signal_axes
-
                 X = flatten_signal_axes(
                     data, self.signal.axes_manager.navigation_dimension
                 )

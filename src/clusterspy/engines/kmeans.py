@@ -7,7 +7,8 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils import check_random_state
 
 from .._compute import block_moments
-from .blockwise import RowBlocks, lloyd_kmeans
+from ._tolerance import lean_kmeans_tolerance
+from .rowblocks import RowBlocks, lloyd_kmeans
 
 __all__ = ["BlockwiseKMeans", "default_sample_size"]
 
@@ -119,8 +120,6 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
         """Fit on a NumPy array, a dask array or :class:`RowBlocks`."""
         from sklearn.cluster import KMeans, kmeans_plusplus
 
-        from ..analysis import _lean_kmeans_tolerance
-
         blocks = (
             X
             if isinstance(X, RowBlocks)
@@ -158,7 +157,7 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
             if n_init > 1:
                 # Compare the starts in memory on the sample: running each over
                 # the data would cost n_init times the reading.
-                with _lean_kmeans_tolerance():
+                with lean_kmeans_tolerance():
                     refined = KMeans(
                         self.n_clusters,
                         init=centers,

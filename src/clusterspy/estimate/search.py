@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import analysis as _analysis
 from .._threads import check_n_jobs
+from .._utils.provenance import describe, versions
 from ..algorithms import _NO_N_CLUSTERS, canonical_name, make_estimator
+from ..features import plan_features
 from ..preprocessing import _clone
 from ..validation import (
     check_bool,
@@ -192,7 +193,7 @@ def _fit_features(plan, fit_size, rng, show_progressbar, max_clusters):
 
 def _lazy_fit_features(plan, fit_size, rng, show_progressbar, max_clusters):
     """:func:`_fit_features` of lazy data: only the sampled rows are read."""
-    from ..engines.blockwise import RowBlocks, scan
+    from ..engines.rowblocks import RowBlocks, scan
 
     # the data's own tiles as blocks: one pass for the finite rows, one
     # read of the tiles that hold sampled rows
@@ -389,7 +390,7 @@ def estimate_number_of_clusters(
         show_progressbar,
         n_jobs,
     )
-    plan = _analysis.plan_features(
+    plan = plan_features(
         signal,
         cluster_source,
         preprocessing,
@@ -575,7 +576,7 @@ def _parameters(
     random_state,
 ):
     """The provenance stored with the curve."""
-    _describe = _analysis._describe
+    _describe = describe
     metric = search.metric
     return {
         "metric": metric,
@@ -620,5 +621,5 @@ def _result(search, curve, k, rule, parameters):
             if key in curve
         },
         parameters=parameters,
-        versions=_analysis._versions(),
+        versions=versions(),
     )

@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ..analysis import get_cluster_result
+from ..results import get_cluster_result
 from ..validation import check_int
 from .colors import cluster_colors
 

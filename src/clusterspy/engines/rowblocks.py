@@ -1,0 +1,495 @@
+"""Row blocks: every pass of the out-of-core engine is one dask map-reduce.
+
+A lazy signal's features are a dask array shaped ``navigation + (features,)``
+whose blocks are the data's own navigation tiles (a 64 x 64 tile of a map is
+one block: flattening the navigation first would make dask merge tiles into
+whole rows of the map, hundreds of MiB each). Each block knows the flat
+navigation indices of its rows. Each pass (statistics for preprocessing, one Lloyd iteration of
+k-means, the final labelling, the cluster signals) maps a small function over
+the row blocks with :func:`dask.delayed` and reduces the per-block results
+(sums, counts, labels of that block) on the client. Only navigation-sized
+arrays (labels, distances) and cluster-sized ones (centres, sums) ever live in
+memory; the data are read block by block, as many at a time as the scheduler
+runs in parallel.
+
+It is plain dask: the same code runs on the threaded scheduler and, unchanged,
+on a ``dask.distributed`` cluster when a ``Client`` is active. The functions
+mapped over blocks are module-level so that they pickle to remote workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+
+from .._compute import (
+    block_moments,
+    finish_moments,
+    merge_moments,
+    nearest_members,
+    pairwise_distances_to,
+)
+from .._utils.progress import progress as _progress
+
+__all__ = ["RowBlocks", "as_row_blocks"]
+
+_logger = logging.getLogger("clusterspy")
+
+# Row blocks of eager arrays wrapped for the engine are about this size.
+_EAGER_BLOCK_BYTES = 64 * 2**20
+
+
+def as_row_blocks(array):
+    """A dask array with navigation tiles as blocks and the last axis whole.
+
+    ``array`` has shape ``navigation + (features,)``; a NumPy array (2-D) is
+    wrapped in row blocks of about 64 MiB.
+    """
+    import dask.array as da
+
+    if not isinstance(array, da.Array):
+        rows = max(1, _EAGER_BLOCK_BYTES // max(1, array.shape[-1] * array.itemsize))
+        chunks = ((rows,) if array.ndim == 2 else ("auto",) * (array.ndim - 1)) + (-1,)
+        return da.from_array(array, chunks=chunks)
+    if len(array.chunks[-1]) > 1:
+        array = array.rechunk({array.ndim - 1: -1})
+    return array
+
+
+def nav_tiles(array):
+    """The flat navigation indices (data order) of the rows of every block."""
+    nav_shape = array.shape[:-1]
+    offsets = [np.cumsum((0,) + c) for c in array.chunks[:-1]]
+    out = []
+    for block in np.ndindex(*array.numblocks[:-1]):
+        ranges = [
+            np.arange(o[b], o[b + 1]) for o, b in zip(offsets, block, strict=True)
+        ]
+        grids = np.meshgrid(*ranges, indexing="ij")
+        out.append(np.ravel_multi_index([g.ravel() for g in grids], nav_shape))
+    return out
+
+
+class RowBlocks:
+    """Blocks of a feature array, with the rows to use and a transform.
+
+    Parameters
+    ----------
+    features : dask or NumPy array, shape navigation + (n_features,)
+        Features before preprocessing; a 2-D ``(n_samples, n_features)``
+        array is one navigation axis.
+    keep : numpy.ndarray of bool, shape (n_samples,)
+        Rows to use (False for masked rows), flat in data order.
+    transform : object or None
+        A fitted preprocessing step, applied to each block as it is read.
+    show_progressbar : bool or None
+        dask's progress bar for each pass.
+    """
+
+    def __init__(self, features, keep, transform=None, show_progressbar=None):
+        self.features = as_row_blocks(features)
+        self.keep = keep
+        self.transform = transform
+        self.show_progressbar = show_progressbar
+        self.index = nav_tiles(self.features)
+        self.n_samples = int(np.prod(self.features.shape[:-1], dtype=np.int64))
+        self.n_features = int(self.features.shape[-1])
+        self.passes = 0
+
+    def _delayed_blocks(self, array):
+        return array.to_delayed().reshape(-1)
+
+    def map(self, func, *args, rows=(), others=(), description="pass"):
+        """Apply ``func(X, keep, *args, *row_parts, *other_blocks)`` to every block.
+
+        ``X`` is the block's preprocessed features (2-D) and ``keep`` its part
+        of the kept-rows mask. ``rows`` are NumPy arrays over all samples
+        (labels) of which each block gets its own rows, so that no task
+        carries a navigation-sized array. ``others`` are dask arrays with the
+        same navigation blocks whose blocks are passed last (raw data for the
+        cluster signals). Returns the per-block results, computed in one
+        ``dask.compute`` call.
+        """
+        import dask
+
+        blocks = self._delayed_blocks(self.features)
+        other_blocks = [self._delayed_blocks(o) for o in others]
+        tasks = []
+        for i, idx in enumerate(self.index):
+            parts = [r[idx] for r in rows]
+            extra = [ob[i] for ob in other_blocks]
+            tasks.append(
+                dask.delayed(_run_block, pure=False)(
+                    blocks[i],
+                    self.keep[idx],
+                    self.transform,
+                    func,
+                    (*args, *parts),
+                    *extra,
+                )
+            )
+        self.passes += 1
+        _logger.info("clusterspy: %s (pass %d over the data)", description, self.passes)
+        with _progress(self.show_progressbar):
+            return list(dask.compute(*tasks))
+
+    def scatter(self, parts, fill, dtype=None):
+        """Per-block row arrays back into one array over all samples."""
+        first = np.asarray(parts[0])
+        out = np.full(
+            (self.n_samples,) + first.shape[1:], fill, dtype=dtype or first.dtype
+        )
+        for idx, part in zip(self.index, parts, strict=True):
+            out[idx] = part
+        return out
+
+    def aligned(self, other):
+        """Whether ``other`` (a dask array) has the same navigation blocks."""
+        import dask.array as da
+
+        n = self.features.ndim - 1
+        return (
+            isinstance(other, da.Array)
+            and other.ndim == n + 1
+            and other.chunks[:n] == self.features.chunks[:n]
+        )
+
+    def sample(self, n, random_state):
+        """Preprocessed features of ``n`` kept rows drawn without replacement.
+
+        Rows are drawn with ``random_state`` and returned in data order; all
+        kept rows when there are at most ``n``. Only the blocks holding drawn
+        rows are read.
+        """
+        kept = np.flatnonzero(self.keep)
+        if kept.size > n:
+            rng = np.random.default_rng(random_state)
+            kept = np.sort(rng.choice(kept, size=n, replace=False))
+        return self.take(kept), kept
+
+    def take(self, rows):
+        """Preprocessed features of the given rows (flat indices, sorted)."""
+        import dask
+
+        chosen = np.zeros(self.n_samples, dtype=bool)
+        chosen[rows] = True
+        blocks = self._delayed_blocks(self.features)
+        tasks, flat = [], []
+        for i, idx in enumerate(self.index):
+            local = np.flatnonzero(chosen[idx])
+            if local.size:
+                tasks.append(
+                    dask.delayed(_take_rows, pure=False)(
+                        blocks[i], local, self.transform
+                    )
+                )
+                flat.append(idx[local])
+        with _progress(self.show_progressbar):
+            parts = dask.compute(*tasks)
+        order = np.argsort(np.concatenate(flat), kind="stable")
+        return np.concatenate(parts, axis=0)[order]
+
+
+def _block_features(block, transform):
+    X = np.asarray(block)
+    X = X.reshape(-1, X.shape[-1])
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    if transform is not None:
+        X = transform.transform(X)
+    return X
+
+
+def _run_block(block, keep, transform, func, args, *others):
+    X = _block_features(block, transform)
+    return func(X, keep, *args, *[np.asarray(o) for o in others])
+
+
+def _take_rows(block, rows, transform):
+    block = np.asarray(block)
+    return _block_features(block.reshape(-1, block.shape[-1])[rows], transform)
+
+
+# -- statistics for preprocessing ------------------------------------------------------
+
+
+def _scan_block(X, keep):
+    finite = np.isfinite(X).all(axis=1)
+    use = keep & finite
+    values = X[use] if not use.all() else X
+    stats = block_moments(values, np.zeros(values.shape[0], dtype=np.int64), 1)
+    if values.shape[0]:
+        low, high = values.min(axis=0), values.max(axis=0)
+    else:
+        low = np.full(X.shape[1], np.inf)
+        high = np.full(X.shape[1], -np.inf)
+    return finite, stats, low, high
+
+
+def scan(blocks):
+    """One pass: finite rows, and per-feature count, mean, variance, min, max.
+
+    Statistics are over the kept, finite rows of the raw features.
+    """
+    results = blocks.map(_scan_block, description="feature statistics")
+    finite = blocks.scatter([r[0] for r in results], True)
+    total = (
+        np.zeros(1),
+        np.zeros((1, blocks.n_features)),
+        np.zeros((1, blocks.n_features)),
+    )
+    for r in results:
+        total = merge_moments(total, r[1])
+    count, mean, m2 = total
+    low = np.min([r[2] for r in results], axis=0)
+    high = np.max([r[3] for r in results], axis=0)
+    var = m2[0] / max(count[0], 1)
+    return finite, {
+        "count": int(count[0]),
+        "mean": mean[0],
+        "var": var,
+        "min": low,
+        "max": high,
+    }
+
+
+def fit_preprocessor(preprocessor, blocks, stats, sample_size, random_state):
+    """Fit ``preprocessor`` from the scan's statistics, without reading the data.
+
+    Row-wise transforms (``Normalizer``, square roots) have nothing to learn;
+    ``StandardScaler`` and ``MinMaxScaler`` get exactly the statistics a fit on
+    all kept rows would give. Any other object is fitted on a seeded sample of
+    ``sample_size`` kept rows, with a warning.
+    """
+    from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
+
+    from ..preprocessing import VarianceStabilizer, WithCoordinates
+
+    if isinstance(preprocessor, WithCoordinates):
+        # the coordinates need no fitting: fit the inner step on the features
+        nc = preprocessor.n_coordinates
+        inner_stats = {
+            key: (v[:-nc] if isinstance(v, np.ndarray) else v)
+            for key, v in stats.items()
+        }
+        if preprocessor.preprocessor is not None:
+            inner = _FirstColumns(blocks, nc)
+            fit_preprocessor(
+                preprocessor.preprocessor, inner, inner_stats, sample_size, random_state
+            )
+        preprocessor.n_features_in_ = blocks.n_features
+        return preprocessor
+    n_features = blocks.n_features
+    probe = np.zeros((1, n_features))
+    if isinstance(preprocessor, (Normalizer, VarianceStabilizer)):
+        return preprocessor.fit(probe)
+    if isinstance(preprocessor, MinMaxScaler):
+        preprocessor.partial_fit(np.vstack([stats["min"], stats["max"]]))
+        preprocessor.n_samples_seen_ = stats["count"]
+        return preprocessor
+    if isinstance(preprocessor, StandardScaler):
+        preprocessor.fit(probe)
+        var = stats["var"]
+        preprocessor.n_samples_seen_ = stats["count"]
+        preprocessor.mean_ = stats["mean"] if preprocessor.with_mean else None
+        if preprocessor.with_std:
+            preprocessor.var_ = var
+            scale = np.sqrt(var)
+            # as scikit-learn does: constant features are left unscaled
+            scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
+            preprocessor.scale_ = scale
+        else:
+            preprocessor.var_ = preprocessor.scale_ = None
+        return preprocessor
+    warnings.warn(
+        f"The preprocessing {type(preprocessor).__name__} is fitted on a random sample "
+        f"of {sample_size} navigation positions (lazy data are not loaded whole), then "
+        "applied to every block.",
+        UserWarning,
+        stacklevel=4,
+    )
+    raw = RowBlocks(blocks.features, blocks.keep, None, blocks.show_progressbar)
+    sample, _ = raw.sample(sample_size, random_state)
+    preprocessor.fit(sample)
+    return preprocessor
+
+
+class _FirstColumns(RowBlocks):
+    """The row blocks without their last ``n`` columns (the coordinates)."""
+
+    def __init__(self, blocks, n):
+        super().__init__(
+            blocks.features[..., :-n], blocks.keep, None, blocks.show_progressbar
+        )
+
+
+# -- k-means by exact Lloyd passes --------------------------------------------------------
+
+
+def _lloyd_block(X, keep, centers, c2):
+    labels = np.full(X.shape[0], -2, dtype=np.int64)
+    Xk = X if keep.all() else X[keep]
+    k = centers.shape[0]
+    if Xk.shape[0] == 0:
+        return labels, np.zeros((k, X.shape[1])), np.zeros(k), 0.0
+    cross = Xk @ centers.T.astype(Xk.dtype, copy=False)
+    d2 = c2[None, :] - 2.0 * cross
+    lab = np.argmin(d2, axis=1)
+    x2 = np.einsum("ij,ij->i", Xk, Xk, dtype=np.float64)
+    best = np.maximum(d2[np.arange(lab.size), lab] + x2, 0.0)
+    count, mean, _ = block_moments(Xk, lab, k, with_m2=False)
+    labels[keep] = lab
+    return labels, mean * count[:, None], count, float(best.sum())
+
+
+def _lloyd_pass(blocks, centers, description):
+    """Assign every kept row to its nearest centre; members' means and counts."""
+    c2 = np.einsum("ij,ij->i", centers, centers)
+    parts = blocks.map(_lloyd_block, centers, c2, description=description)
+    labels = blocks.scatter([p[0] for p in parts], -2)
+    sums = np.sum([p[1] for p in parts], axis=0)
+    counts = np.sum([p[2] for p in parts], axis=0)
+    inertia = float(sum(p[3] for p in parts))
+    present = counts > 0
+    means = np.full_like(centers, np.nan)
+    means[present] = sums[present] / counts[present, None]
+    return labels, means, counts, inertia
+
+
+def lloyd_kmeans(blocks, centers, max_iter, tol, description="k-means"):
+    """Exact Lloyd iterations, one pass over the data each.
+
+    Stops when no label changes (strict convergence) or when the centres
+    move by at most ``tol`` (squared, summed, as in scikit-learn), or after
+    ``max_iter`` passes. An empty cluster keeps its previous centre.
+
+    Returns ``(centers, labels, means, counts, inertia, n_iter)``: the final
+    centres; the labels of the last pass (-2 for rows not kept), given with
+    those centres; the mean of each cluster's members (NaN if empty) and
+    their counts; their sum of squared distances to the centres.
+    """
+    labels = None
+    for n_iter in range(1, max_iter + 1):
+        new_labels, means, counts, inertia = _lloyd_pass(
+            blocks, centers, f"{description}, iteration {n_iter}"
+        )
+        if labels is not None and np.array_equal(labels, new_labels):
+            # strict convergence: the labels were given with these centres,
+            # and the centres are their members' means
+            return centers, new_labels, means, counts, inertia, n_iter
+        new_centers = np.where((counts > 0)[:, None], means, centers)
+        shift = float(((new_centers - centers) ** 2).sum())
+        labels, centers = new_labels, new_centers
+        if shift <= tol:
+            break
+    # One more labelling pass, so that the labels match the final centres
+    # (scikit-learn does the same after its last iteration).
+    labels, means, counts, inertia = _lloyd_pass(
+        blocks, centers, f"{description}, final labels"
+    )
+    return centers, labels, means, counts, inertia, n_iter
+
+
+# -- final passes -----------------------------------------------------------------------
+
+
+def _label_block(X, keep, estimator, k, membership):
+    labels = np.full(X.shape[0], -2, dtype=np.int64)
+    proba = np.full((X.shape[0], k), np.nan) if membership else None
+    Xk = X if keep.all() else X[keep]
+    moments = (np.zeros(k), np.zeros((k, X.shape[1])), None)
+    if Xk.shape[0]:
+        lab = np.asarray(estimator.predict(Xk))
+        labels[keep] = lab
+        moments = block_moments(Xk, lab, k, with_m2=False)
+        if membership:
+            proba[keep] = estimator.predict_proba(Xk)
+    return labels, proba, moments
+
+
+def predict_labels(blocks, estimator, k):
+    """One pass: labels (and memberships) of every kept row by ``predict``.
+
+    Returns ``(labels, membership, means, counts)``, the last two over each
+    cluster's members in feature space.
+    """
+    membership = hasattr(estimator, "predict_proba")
+    parts = blocks.map(_label_block, estimator, k, membership, description="labels")
+    labels = blocks.scatter([p[0] for p in parts], -2)
+    proba = blocks.scatter([p[1] for p in parts], np.nan) if membership else None
+    total = (np.zeros(k), np.zeros((k, blocks.n_features)), None)
+    for p in parts:
+        total = merge_moments(total, p[2])
+    counts, means, _ = finish_moments(total)
+    return labels, proba, means, counts
+
+
+def _final_block(X, keep, centers, k, lab, index, *raw):
+    """Distances, centroid candidates (and raw moments) of a block."""
+    n = X.shape[0]
+    distances = np.full((n, k), np.nan)
+    Xk = X if keep.all() else X[keep]
+    if Xk.shape[0]:
+        distances[keep] = pairwise_distances_to(Xk, centers)
+    # centroid candidates: the member of each cluster nearest its centre
+    local = nearest_members(lab, distances, k)
+    found = local >= 0
+    best_d = np.full(k, np.inf)
+    best_i = np.full(k, -1, dtype=np.int64)
+    best_d[found] = distances[local[found], np.flatnonzero(found)]
+    best_i[found] = index[local[found]]
+    raw_moments = None
+    if raw:
+        values = raw[0].reshape(n, -1)
+        raw_moments = block_moments(values, lab, k)
+    return distances, best_d, best_i, raw_moments
+
+
+def final_pass(blocks, labels, centers, k, raw=None):
+    """One pass: distances to the centres, centroids, and raw-data moments.
+
+    ``raw`` (a dask array with the same row blocks, or None) gives the cluster
+    signals' moments in the same pass, when they come from the data that the
+    features were computed from.
+    """
+    others = (raw,) if raw is not None else ()
+    index = np.arange(blocks.n_samples)
+    parts = blocks.map(
+        _final_block,
+        centers,
+        k,
+        rows=(labels, index),
+        others=others,
+        description="distances and cluster signals" if raw is not None else "distances",
+    )
+    distances = blocks.scatter([p[0] for p in parts], np.nan)
+    best_d = np.stack([p[1] for p in parts])
+    best_i = np.stack([p[2] for p in parts])
+    choice = np.argmin(best_d, axis=0)
+    centroid_index = best_i[choice, np.arange(k)]
+    centroid_index[~np.isfinite(best_d.min(axis=0))] = -1
+    moments = None
+    if raw is not None:
+        n_features = int(raw.shape[-1])
+        total = (np.zeros(k), np.zeros((k, n_features)), np.zeros((k, n_features)))
+        for p in parts:
+            total = merge_moments(total, p[3])
+        moments = finish_moments(total)
+    return distances, centroid_index, moments
+
+
+def _moments_block(X, keep, k, lab):
+    return block_moments(X.reshape(X.shape[0], -1), lab, k)
+
+
+def raw_moments(raw, labels, k, show_progressbar=None):
+    """One pass over ``raw`` (dask, ``navigation + (features,)``): count, mean, m2."""
+    blocks = RowBlocks(raw, np.ones(labels.size, dtype=bool), None, show_progressbar)
+    parts = blocks.map(_moments_block, k, rows=(labels,), description="cluster signals")
+    n_features = blocks.n_features
+    total = (np.zeros(k), np.zeros((k, n_features)), np.zeros((k, n_features)))
+    for p in parts:
+        total = merge_moments(total, p)
+    return finish_moments(total)

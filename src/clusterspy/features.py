@@ -1,0 +1,221 @@
+"""Features: what a cluster analysis (or an estimation of k) reads, and how it scales it.
+
+:func:`plan_features` validates a feature request before any work and
+returns a :class:`FeaturePlan`; the engines read the data through it. Shared
+by :func:`clusterspy.cluster_analysis` and
+:func:`clusterspy.estimate_number_of_clusters`, so that both see exactly the
+same samples and features.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _compute
+from ._utils.progress import progress as _progress
+from .preprocessing import WithCoordinates, make_preprocessor
+from .sources import (
+    _is_dask,
+    navigation_coordinates,
+    navigation_mask_to_flat,
+    resolve_source,
+)
+from .validation import check_choice, check_signal
+
+__all__ = ["FeaturePlan", "plan_features"]
+
+_NAN_POLICIES = ("raise", "mask")
+
+
+def _check_enough_samples(n_kept, k):
+    if n_kept < 2:
+        raise ValueError(
+            f"Only {n_kept} navigation position(s) are left to cluster after "
+            "masking; at least 2 are needed."
+        )
+    if k is not None and k > n_kept:
+        raise ValueError(
+            f"`n_clusters`={k} is larger than the number of navigation positions "
+            f"to cluster ({n_kept})."
+        )
+
+
+@dataclass
+class FeaturePlan:
+    """A validated request for features: what to read and how to scale it.
+
+    Built by :func:`plan_features` before any work; :meth:`compute` then
+    reads the data and returns the preprocessed feature matrix. Shared by
+    ``cluster_analysis`` and ``estimate_number_of_clusters`` so that both see
+    exactly the same samples and features.
+    """
+
+    signal: object
+    source: object
+    navigation_mask: np.ndarray | None
+    preprocessor: object
+    nan_policy: str
+    spatial_weight: float | None = None
+    features_owned: bool = False
+
+    @property
+    def keep(self):
+        """Navigation positions not excluded by the navigation mask."""
+        n = self.signal.axes_manager.navigation_size
+        if self.navigation_mask is None:
+            return np.ones(n, dtype=bool)
+        return ~self.navigation_mask
+
+    def check_enough_samples(self, k=None):
+        _check_enough_samples(int(self.keep.sum()), k)
+
+    def apply_nan_policy(self, keep, finite, k=None):
+        """Return ``keep`` without non-finite rows, or raise (``nan_policy``)."""
+        bad = keep & ~finite
+        if not bad.any():
+            return keep
+        if self.nan_policy == "raise":
+            nav_shape = self.signal.axes_manager.navigation_shape
+            first = np.unravel_index(int(np.flatnonzero(bad)[0]), nav_shape[::-1])
+            first = tuple(int(i) for i in first[::-1])
+            raise ValueError(
+                f"{int(bad.sum())} navigation position(s) have NaN or infinite "
+                f"features (the first at navigation index {first}); exclude "
+                "them with `navigation_mask`, or pass nan_policy='mask'."
+            )
+        keep = keep & finite
+        _check_enough_samples(int(keep.sum()), k)
+        return keep
+
+    def features(self, flat=True):
+        """Features before preprocessing (NumPy or dask), coordinates appended.
+
+        ``flat=False`` keeps the navigation axes (see ``Source.features``).
+        """
+        X = self.source.features(flat)
+        if self.spatial_weight is None:
+            return X
+        coords, _ = navigation_coordinates(self.signal)
+        coords = coords.astype(X.dtype).reshape(X.shape[:-1] + (coords.shape[1],))
+        if _is_dask(X):
+            import dask.array as da
+
+            coords = da.from_array(coords, chunks=X.chunks[:-1] + (-1,))
+            return da.concatenate([X, coords], axis=-1)
+        return np.concatenate([X, coords], axis=-1)
+
+    def raw_features(self, show_progressbar=None):
+        """Features of every navigation position, as NumPy, before masking."""
+        X = self.features()
+        if _is_dask(X):
+            with _progress(show_progressbar):
+                X = np.asarray(X.compute())
+        return X
+
+    def compute(self, show_progressbar=None, k=None):
+        """Return ``(Xp, keep)``: preprocessed features of the kept positions.
+
+        ``keep`` is the boolean vector of the positions used (navigation mask
+        and, with ``nan_policy="mask"``, non-finite rows removed). The
+        preprocessor is fitted here, on the kept rows only. Afterwards
+        :attr:`features_owned` is True when ``Xp`` shares no memory with the
+        signal (its data or learning results), so that later stages may work
+        on it in place.
+        """
+        X = self.raw_features(show_progressbar)
+        keep = self.apply_nan_policy(self.keep, _compute.rows_all_finite(X), k)
+        X_kept = X if keep.all() else X[keep]
+        owned = not self._shares_memory(X_kept)
+        if self.preprocessor is None:
+            self.features_owned = owned
+            return X_kept, keep
+        if owned:
+            # Our own copy: scale it in place rather than making another one
+            # the size of the data (the transformer is reset to copying
+            # afterwards, so that `predict` never writes into user data).
+            with _in_place(self.preprocessor):
+                Xp = self.preprocessor.fit_transform(X_kept)
+        else:
+            Xp = self.preprocessor.fit_transform(X_kept)
+        self.features_owned = not self._shares_memory(Xp)
+        return Xp, keep
+
+    def _shares_memory(self, array):
+        if not isinstance(array, np.ndarray):
+            return False
+        lr = self.signal.learning_results
+        owners = [self.source.signal.data, lr.loadings, lr.bss_loadings]
+        return any(
+            isinstance(o, np.ndarray) and np.may_share_memory(array, o) for o in owners
+        )
+
+
+def plan_features(
+    signal,
+    cluster_source,
+    preprocessing=None,
+    preprocessing_kwargs=None,
+    number_of_components=None,
+    navigation_mask=None,
+    signal_mask=None,
+    nan_policy="raise",
+    spatial_weight=None,
+):
+    """Validate a feature request and return a :class:`FeaturePlan`.
+
+    Does no work on the data: every parameter error is raised here.
+    """
+    check_signal(signal)
+    if signal.axes_manager.navigation_dimension < 1:
+        raise ValueError(
+            "Cluster analysis needs a signal with navigation dimension >= 1 (one "
+            "sample per navigation position); this signal has none. For an image "
+            "whose pixels are samples, use `signal.T`."
+        )
+    source = resolve_source(signal, cluster_source, number_of_components, signal_mask)
+    nav_mask = navigation_mask_to_flat(signal, navigation_mask)
+    preprocessor = make_preprocessor(preprocessing, preprocessing_kwargs)
+    check_choice(nan_policy, "nan_policy", _NAN_POLICIES)
+    if spatial_weight is not None:
+        if (
+            isinstance(spatial_weight, bool)
+            or not isinstance(spatial_weight, (int, float, np.floating))
+            or not (np.isfinite(spatial_weight) and spatial_weight > 0)
+        ):
+            raise ValueError(
+                f"`spatial_weight` must be a positive number or None, not {spatial_weight!r}."
+            )
+        _, scale = navigation_coordinates(signal)
+        preprocessor = WithCoordinates(
+            preprocessor,
+            n_coordinates=signal.axes_manager.navigation_dimension,
+            weight=float(spatial_weight),
+            scale=scale,
+        )
+    plan = FeaturePlan(
+        signal, source, nav_mask, preprocessor, nan_policy, spatial_weight
+    )
+    plan.check_enough_samples()
+    return plan
+
+
+@contextlib.contextmanager
+def _in_place(estimator):
+    """Let an estimator with a ``copy`` parameter work in place, then restore it.
+
+    Pipelines are left alone: their steps may keep references to the input.
+    """
+    params = (
+        estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+    )
+    if params.get("copy") is not True:
+        yield
+        return
+    estimator.set_params(copy=False)
+    try:
+        yield
+    finally:
+        estimator.set_params(copy=True)
