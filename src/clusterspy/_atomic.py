@@ -22,12 +22,22 @@ import tempfile
 import threading
 from pathlib import Path
 
-__all__ = ["OutputError", "StagedFolder", "check_output_folder", "save_signal"]
+__all__ = [
+    "OutputError",
+    "StagedFolder",
+    "check_output_folder",
+    "naming",
+    "save_signal",
+]
 
 #: ``.hspy`` files of signals up to this size are built in memory (see
 #: :func:`save_signal`); larger ones are written by HDF5 after a check of
 #: the free disk space.
 IN_MEMORY_LIMIT = 2**31
+
+
+# A parent folder we may not write into (the output folder itself may be).
+_NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 class OutputError(OSError):
@@ -48,6 +58,17 @@ class OutputError(OSError):
 def reason(err):
     """The cause of an ``OSError`` in a few words ("No space left on device")."""
     return err.strerror or str(err) or type(err).__name__
+
+
+@contextlib.contextmanager
+def naming(path):
+    """Name ``path`` in an ``OSError`` raised without a file name (a failed write)."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is None:
+            err.filename = str(path)
+        raise
 
 
 def check_output_folder(folder, name="folder"):
@@ -113,8 +134,8 @@ class StagedFolder:
             self._created.append(path)
         try:
             self.path = Path(self._mkdtemp(folder.parent))
-        except PermissionError:
-            if not folder.is_dir():
+        except OSError as err:
+            if err.errno not in _NOT_WRITABLE or not folder.is_dir():
                 raise
             # A writable output folder in a read-only parent: stage inside.
             self.path = Path(self._mkdtemp(folder))
@@ -128,10 +149,13 @@ class StagedFolder:
     def final(self, path):
         """The path in the output folder of a path in the staging folder."""
         path = Path(path)
-        try:
-            return self.folder / path.relative_to(self.path)
-        except ValueError:
-            return path
+        if self.path is not None:
+            with contextlib.suppress(ValueError):
+                return self.folder / path.relative_to(self.path)
+        name = path.name
+        if name.startswith(f".{self.folder.name}.") and name.endswith(".tmp"):
+            return self.folder  # the staging folder that could not be made
+        return path
 
     def __enter__(self):
         if self.path is None:
@@ -215,6 +239,11 @@ def save_signal(signal, path, show_progressbar=None):
     Returns the path written.
     """
     path = Path(path)
+    with naming(path):
+        return _save(signal, path, show_progressbar)
+
+
+def _save(signal, path, show_progressbar):
     kwargs = {} if show_progressbar is None else {"show_progressbar": show_progressbar}
     if path.suffix.lower() != ".hspy":
         signal.save(path, overwrite=True, **kwargs)

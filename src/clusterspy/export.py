@@ -8,7 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import OutputError, StagedFolder, check_output_folder, reason, save_signal
+from ._atomic import (
+    OutputError,
+    StagedFolder,
+    check_output_folder,
+    naming,
+    reason,
+    save_signal,
+)
 from .analysis import get_cluster_result
 from .results import CLUSTER_SIGNAL_KINDS
 from .validation import check_bool, check_choice
@@ -120,7 +127,7 @@ def export_cluster_results(
     staged = StagedFolder(spec.folder)
     try:
         with staged:
-            written = _write_exports(spec, staged.create())
+            written = _write_exports(spec, staged.path)
     except OSError as err:
         where = getattr(err, "filename", None)
         where = staged.final(where) if where else spec.folder
@@ -282,7 +289,8 @@ def _write_exports(spec, folder, show_progressbar=None):
         try:
             for fmt in spec.formats:
                 path = folder / f"{name}.{fmt}"
-                fig.savefig(path, dpi=spec.dpi, format=fmt)
+                with naming(path):
+                    fig.savefig(path, dpi=spec.dpi, format=fmt)
                 written.append(path)
         finally:
             # Exports run in loops and scripts: open figures would pile up.

@@ -16,6 +16,8 @@ import csv
 import json
 from pathlib import Path
 
+from ._atomic import naming
+
 __all__ = ["RESULT_NAME", "REPORT_NAME", "write_outputs", "write_csvs", "summary"]
 
 #: Names of the output files (``{fmt}`` is the result format).
@@ -69,13 +71,13 @@ def write_csvs(signal, result, folder):
     paths = []
     path = folder / "cluster_labels.csv"
     nx = int(result.navigation_shape[0])
-    with path.open("w", newline="") as f:
+    with naming(path), path.open("w", newline="") as f:
         csv.writer(f).writerows(result.labels.reshape(-1, nx).tolist())
     paths.append(path)
 
     path = folder / "cluster_sizes.csv"
     total = result.labels.size
-    with path.open("w", newline="") as f:
+    with naming(path), path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["label", "name", "count", "fraction"])
         for i, count in enumerate(result.counts):
@@ -90,7 +92,7 @@ def write_csvs(signal, result, folder):
     mean = np.asarray(result.signal_mean, dtype=float)
     k = result.n_clusters
     axes = signal.axes_manager.signal_axes
-    with path.open("w", newline="") as f:
+    with naming(path), path.open("w", newline="") as f:
         writer = csv.writer(f)
         if len(axes) == 1 and mean.ndim == 2:
             # One row per channel: the axis, then one column per cluster.
@@ -211,7 +213,8 @@ def write_outputs(
     data = summary(result, metric, info, title, command)
     path = folder / "summary.json"
     data["files"] = [p.name for p in written] + [path.name, REPORT_NAME]
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    with naming(path):
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     written.append(path)
 
     figures = {_FIGURE_KEYS[p.name]: p for p in written if p.name in _FIGURE_KEYS}
@@ -240,7 +243,8 @@ def _write_metric_figure(signal, path):
 
     fig = metric_figure(signal)
     try:
-        fig.savefig(path, dpi=100)
+        with naming(path):
+            fig.savefig(path, dpi=100)
     finally:
         plt.close(fig)
     return path

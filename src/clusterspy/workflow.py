@@ -51,6 +51,11 @@ _OPTION_NAMES = {
     "random_state": "--seed",
     "output_dimension": "--decomposition",
     "number_of_components": "--decomposition",
+    "source": "--source",
+    "format": "--format",
+    "shape": "--shape",
+    "channels": "--channels",
+    "phases": "--phases",
 }
 
 
