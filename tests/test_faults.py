@@ -386,3 +386,34 @@ def test_writable_folder_in_a_read_only_parent_is_staged_inside(
     paths = export_cluster_results(analysed, out, dpi=30, formats=())
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)
     assert all(p.is_file() for p in paths)
+
+
+def test_demo_disk_full_leaves_nothing_partial(tmp_path, monkeypatch):
+    name = _fail_result_file(monkeypatch)
+    out = tmp_path / "demo"
+    code, _, stderr = run_main(
+        ["demo", "-o", out, "--shape", "16", "12", "--channels", "32", "-q"]
+        + ["--n-clusters", "3"]
+    )
+    assert code == 2
+    assert stderr == (
+        f"clusterspy: error: cannot write the results into {str(out)!r} "
+        f"({out / name}): {FULL}\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_parents_made_for_the_output_are_removed_on_failure(
+    small_map, tmp_path, monkeypatch
+):
+    def mkdtemp(*args, **kwargs):
+        raise OSError(errno.ENOSPC, FULL)
+
+    monkeypatch.setattr(_atomic.tempfile, "mkdtemp", mkdtemp)
+    out = tmp_path / "a" / "b" / "out"
+    code, _, stderr = run_main(["run", small_map, "-o", out, "-q"])
+    assert code == 2
+    assert stderr == (
+        f"clusterspy: error: cannot create the output folder {str(out)!r}: {FULL}\n"
+    )
+    assert list(tmp_path.iterdir()) == []

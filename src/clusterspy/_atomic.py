@@ -118,13 +118,25 @@ class StagedFolder:
         self._created = []
 
     def create(self):
-        """Make the staging folder (and the output folder's parents)."""
+        """Make the staging folder (and the output folder's parents).
+
+        On failure, removes what it made and raises the ``OSError``.
+        """
         folder = self.folder
         if folder.exists() and not folder.is_dir():
             raise NotADirectoryError(
                 errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder)
             )
-        parent = folder.parent
+        try:
+            self._make_parents()
+            self.path = Path(self._make_staging())
+        except BaseException:
+            self.discard()
+            raise
+        return self.path
+
+    def _make_parents(self):
+        parent = self.folder.parent
         missing = []
         while not parent.exists() and parent != parent.parent:
             missing.append(parent)
@@ -132,14 +144,20 @@ class StagedFolder:
         for path in reversed(missing):
             path.mkdir()
             self._created.append(path)
+
+    def _make_staging(self):
+        """Stage next to the folder; inside it when it exists and its parent
+        is read-only or on another file system (a mount point, a link to
+        another disk), from where files could not be renamed into it."""
+        folder, parent = self.folder, self.folder.parent
+        if folder.is_dir() and os.stat(folder).st_dev != os.stat(parent).st_dev:
+            return self._mkdtemp(folder)
         try:
-            self.path = Path(self._mkdtemp(folder.parent))
+            return self._mkdtemp(parent)
         except OSError as err:
             if err.errno not in _NOT_WRITABLE or not folder.is_dir():
                 raise
-            # A writable output folder in a read-only parent: stage inside.
-            self.path = Path(self._mkdtemp(folder))
-        return self.path
+            return self._mkdtemp(folder)
 
     def _mkdtemp(self, where):
         return tempfile.mkdtemp(
