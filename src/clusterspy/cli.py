@@ -27,13 +27,12 @@ import shlex
 import sys
 import warnings
 
-from .outputs import REPORT_NAME, RESULT_NAME
-from .workflow import UserError, _translate
-from .workflow import load_signal as _load
+# Names that lived here before the workflow moved out, kept importable.
+from .outputs import REPORT_NAME, RESULT_NAME  # noqa: F401
+from .workflow import UserError, _translate  # noqa: F401
+from .workflow import load_signal as _load  # noqa: F401
 
 __all__ = ["main"]
-# Kept importable from here: scripts and tests used these names.
-_COMPAT = (REPORT_NAME, RESULT_NAME, UserError, _translate, _load)
 
 
 class _Parser(argparse.ArgumentParser):
