@@ -77,6 +77,14 @@ def check_output_folder(folder, name="folder"):
     Raises ``TypeError`` when ``folder`` is not a path and
     ``NotADirectoryError`` when it, or the nearest existing folder above it,
     is a file.
+
+    Examples
+    --------
+    >>> from clusterspy._atomic import check_output_folder
+    >>> check_output_folder(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: `folder` must be a folder path (str or os.PathLike), not NoneType.
     """
     if not isinstance(folder, (str, os.PathLike)) or isinstance(folder, bytes):
         raise TypeError(
@@ -110,6 +118,19 @@ class StagedFolder:
     replaced and other files kept; every old file is first moved aside, and
     a failure moves them all back, so the folder holds either every new file
     or none.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from clusterspy._atomic import StagedFolder
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = pathlib.Path(tmp) / "out"
+    ...     with StagedFolder(out) as staged:
+    ...         _ = (staged.path / "a.txt").write_text("a")
+    ...         out.exists()  # nothing there until the end
+    ...     sorted(p.name for p in pathlib.Path(tmp).rglob("*"))
+    False
+    ['a.txt', 'out']
     """
 
     def __init__(self, folder):
@@ -255,6 +276,18 @@ def save_signal(signal, path, show_progressbar=None):
     reports a full disk as an ``OSError`` itself.
 
     Returns the path written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import hyperspy.api as hs
+    >>> import numpy as np
+    >>> from clusterspy._atomic import save_signal
+    >>> s = hs.signals.Signal1D(np.arange(24.0).reshape(2, 3, 4))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_signal(s, pathlib.Path(tmp) / "s.hspy")
+    ...     float(hs.load(path).data.sum())
+    276.0
     """
     path = Path(path)
     with naming(path):
