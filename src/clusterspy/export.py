@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import numbers
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from ._atomic import (
+    OutputError,
+    StagedFolder,
+    check_output_folder,
+    naming,
+    reason,
+    save_signal,
+)
 from .results import CLUSTER_SIGNAL_KINDS, get_cluster_result
 from .validation import check_bool, check_choice
 
@@ -59,15 +71,34 @@ def export_cluster_results(
     cmap : None, str, Colormap or list of colours
         Cluster colours, see :func:`clusterspy.plotting.cluster_colors`.
     dpi : float
-        Resolution of raster figures.
+        Resolution of raster figures, a positive number.
     overwrite : bool
         If False (default), raise ``FileExistsError`` before writing
-        anything when one of the files exists.
+        anything when one of the files exists. Other files in ``folder``
+        are always kept.
 
     Returns
     -------
     list of pathlib.Path
         The files written, in order.
+
+    Raises
+    ------
+    TypeError, ValueError, NotADirectoryError
+        Before any work, for a bad argument (``folder`` not a path, or a
+        path to an existing file; ``dpi`` not a positive number; ...).
+    FileExistsError
+        Before any work, when a file exists and ``overwrite`` is False.
+    clusterspy._atomic.OutputError
+        An ``OSError`` (full disk, missing permission, ...) while writing;
+        its message names the folder, the file and the cause.
+
+    Notes
+    -----
+    The files are written into a temporary folder next to ``folder`` and
+    moved into ``folder`` only when all of them are complete: an error or
+    an interrupt leaves ``folder`` as it was, without partial files and
+    without the temporary folder.
 
     Examples
     --------
@@ -81,17 +112,61 @@ def export_cluster_results(
     >>> sorted(p.name for p in paths)[:2]
     ['cluster_distances.hspy', 'cluster_distances.png']
     """
-    import matplotlib.pyplot as plt
-
-    from . import plotting
-    from .getters import (
-        get_cluster_distances,
-        get_cluster_labels,
-        get_cluster_membership,
-        get_cluster_signals,
+    spec = _check_export(
+        signal,
+        folder,
+        formats,
+        signal_kinds,
+        signal_format,
+        navigation_index,
+        cmap,
+        dpi,
+        overwrite,
     )
+    staged = StagedFolder(spec.folder)
+    try:
+        with staged:
+            written = _write_exports(spec, staged.path)
+    except OSError as err:
+        where = getattr(err, "filename", None)
+        where = staged.final(where) if where else spec.folder
+        raise OutputError(
+            f"cannot write the cluster results into {str(spec.folder)!r} "
+            f"({where}): {reason(err)}; nothing was written",
+            errno=err.errno,
+            path=where,
+        ) from err
+    return [spec.folder / path.name for path in written]
 
+
+@dataclass
+class _ExportSpec:
+    """The checked arguments of one export: what to draw and save, and where."""
+
+    signal: object
+    folder: Path
+    formats: list
+    figures: list
+    signals: list
+    signal_format: str | None
+    dpi: float
+
+
+def _check_export(
+    signal,
+    folder,
+    formats,
+    signal_kinds,
+    signal_format,
+    navigation_index,
+    cmap,
+    dpi,
+    overwrite,
+):
+    """Check every argument before any work; return an :class:`_ExportSpec`."""
     overwrite = check_bool(overwrite, "overwrite")
+    folder = check_output_folder(folder, "folder")
+    dpi = _check_dpi(dpi)
     result = get_cluster_result(signal)
     formats = [formats] if isinstance(formats, str) else list(formats)
     kinds = [signal_kinds] if isinstance(signal_kinds, str) else list(signal_kinds)
@@ -110,6 +185,36 @@ def export_cluster_results(
                 f"of {', '.join(sorted(supported))}."
             )
     soft = result.membership is not None
+    figures = _figure_makers(signal, kinds, navigation_index, cmap, soft)
+    signals = [] if signal_format is None else _signal_makers(signal, kinds, soft)
+    targets = [folder / f"{name}.{fmt}" for name, _ in figures for fmt in formats]
+    targets += [folder / f"{name}.{signal_format}" for name, _ in signals]
+    if not overwrite:
+        existing = [str(path) for path in targets if path.exists()]
+        if existing:
+            raise FileExistsError(
+                "These files exist (pass overwrite=True to replace them): "
+                + ", ".join(existing)
+            )
+    return _ExportSpec(
+        signal, folder, formats, figures if formats else [], signals, signal_format, dpi
+    )
+
+
+def _check_dpi(dpi):
+    if (
+        isinstance(dpi, (bool, np.bool_))
+        or not isinstance(dpi, (numbers.Real, np.number))
+        or not np.isfinite(dpi)
+        or dpi <= 0
+    ):
+        raise ValueError(f"`dpi` must be a positive number, not {dpi!r}.")
+    return float(dpi)
+
+
+def _figure_makers(signal, kinds, navigation_index, cmap, soft):
+    """``(file stem, function making the figure)`` of every figure."""
+    from . import plotting
 
     figures = [
         ("cluster_results", lambda: _overview(signal, kinds, navigation_index, cmap)),
@@ -146,49 +251,52 @@ def export_cluster_results(
                 ),
             )
         )
-    signals = []
-    if signal_format is not None:
-        signals.append(("cluster_labels", lambda: get_cluster_labels(signal, True)))
-        for kind in kinds:
-            signals.append(
-                (
-                    f"cluster_signals_{kind}",
-                    lambda kind=kind: get_cluster_signals(signal, kind),
-                )
+    return figures
+
+
+def _signal_makers(signal, kinds, soft):
+    """``(file stem, function making the signal)`` of every result signal."""
+    from .getters import (
+        get_cluster_distances,
+        get_cluster_labels,
+        get_cluster_membership,
+        get_cluster_signals,
+    )
+
+    signals = [("cluster_labels", lambda: get_cluster_labels(signal, True))]
+    for kind in kinds:
+        signals.append(
+            (
+                f"cluster_signals_{kind}",
+                lambda kind=kind: get_cluster_signals(signal, kind),
             )
-        signals.append(("cluster_distances", lambda: get_cluster_distances(signal)))
-        if soft:
-            signals.append(
-                ("cluster_membership", lambda: get_cluster_membership(signal))
-            )
+        )
+    signals.append(("cluster_distances", lambda: get_cluster_distances(signal)))
+    if soft:
+        signals.append(("cluster_membership", lambda: get_cluster_membership(signal)))
+    return signals
+
+
+def _write_exports(spec, folder, show_progressbar=None):
+    """Draw and save every file of ``spec`` into the existing ``folder``."""
+    import matplotlib.pyplot as plt
 
     folder = Path(folder)
-    targets = [folder / f"{name}.{fmt}" for name, _ in figures for fmt in formats]
-    targets += [folder / f"{name}.{signal_format}" for name, _ in signals]
-    if not overwrite:
-        existing = [str(path) for path in targets if path.exists()]
-        if existing:
-            raise FileExistsError(
-                "These files exist (pass overwrite=True to replace them): "
-                + ", ".join(existing)
-            )
-    folder.mkdir(parents=True, exist_ok=True)
-
     written = []
-    if formats:
-        for name, make in figures:
-            fig = make()
-            try:
-                for fmt in formats:
-                    path = folder / f"{name}.{fmt}"
-                    fig.savefig(path, dpi=dpi, format=fmt)
-                    written.append(path)
-            finally:
-                # Exports run in loops and scripts: open figures would pile up.
-                plt.close(fig)
-    for name, make in signals:
-        path = folder / f"{name}.{signal_format}"
-        make().save(path, overwrite=True)
+    for name, make in spec.figures:
+        fig = make()
+        try:
+            for fmt in spec.formats:
+                path = folder / f"{name}.{fmt}"
+                with naming(path):
+                    fig.savefig(path, dpi=spec.dpi, format=fmt)
+                written.append(path)
+        finally:
+            # Exports run in loops and scripts: open figures would pile up.
+            plt.close(fig)
+    for name, make in spec.signals:
+        path = folder / f"{name}.{spec.signal_format}"
+        save_signal(make(), path, show_progressbar=show_progressbar)
         written.append(path)
     return written
 

@@ -17,6 +17,7 @@ without Python::
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import html
 import io
@@ -25,6 +26,7 @@ import platform
 import struct
 from pathlib import Path
 
+from ._atomic import naming
 from .results import MASKED, NOISE, get_cluster_result
 
 __all__ = ["render_report", "write_report", "standard_figures", "figure_to_png"]
@@ -630,5 +632,42 @@ def write_report(
         metric=metric,
     )
     path = Path(path)
-    path.write_text(text, encoding="utf-8")
+    with naming(path):
+        _write_atomically(path, text.encode("utf-8"))
     return path
+
+
+def _write_atomically(path, data):
+    """Write ``data`` to a temporary file next to ``path``, then rename it.
+
+    A full disk or an interrupt leaves ``path`` as it was (absent, or the
+    previous report), never a truncated page.
+    """
+    import os
+    import tempfile
+
+    fd, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _umask():
+    """The process's umask, read without changing it (os.umask would, for a
+    moment, in every thread)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
