@@ -46,6 +46,7 @@ from .plotting import (
     plot_cluster_results,
     plot_cluster_signals,
 )
+from .pca import PCA
 from .results import MASKED, NOISE, UNASSIGNED, ClusterResult
 from .sources import as_feature_signal
 
@@ -57,6 +58,7 @@ __all__ = [
     "ClusterspyAccessor",
     "MASKED",
     "NOISE",
+    "PCA",
     "UNASSIGNED",
     "as_feature_signal",
     "cluster_analysis",

@@ -253,7 +253,7 @@ def cluster_analysis(
         signal, source_for_centers, centers_n, None, name="source_for_centers"
     )
     if number_of_components is not None and not (
-        source.kind in ("decomposition", "bss")
+        source.kind in ("decomposition", "bss", "pca")
         or centers.kind in ("decomposition", "bss")
     ):
         raise ValueError(
@@ -390,6 +390,7 @@ def cluster_analysis(
             "spatial_weight": spatial_weight,
             "membership_threshold": membership_threshold,
             "decomposition_centre": decomposition_centre,
+            "pca": source.pca_parameters() if source.kind == "pca" else None,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "signal_title": signal.metadata.General.title,
         }
@@ -907,6 +908,8 @@ def plan_features(
         )
     source = resolve_source(signal, cluster_source, number_of_components, signal_mask)
     nav_mask = navigation_mask_to_flat(signal, navigation_mask)
+    if source.kind == "pca":  # fitted on the kept positions, as HyperSpy's decomposition
+        source.keep = None if nav_mask is None else ~nav_mask
     preprocessor = make_preprocessor(preprocessing, preprocessing_kwargs)
     check_choice(nan_policy, "nan_policy", _NAN_POLICIES)
     if spatial_weight is not None:
@@ -1106,7 +1109,11 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
     if _is_dask(X):
         with _progress(show_progressbar):
             X = np.asarray(X.compute())
-    if kind in ("decomposition", "bss"):
+    if kind == "pca":  # project as the fitted data were (clusterspy.pca)
+        from .pca import PCAModel
+
+        X = PCAModel.from_dict(result.parameters["pca"]["model"]).transform(X)
+    elif kind in ("decomposition", "bss"):
         factors = result.projection_factors
         if X.shape[1] != factors.shape[0]:
             raise ValueError(

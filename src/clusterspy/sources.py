@@ -26,7 +26,7 @@ __all__ = [
     "signal_mask_to_flat",
 ]
 
-SOURCE_NAMES = ("signal", "decomposition", "bss")
+SOURCE_NAMES = ("signal", "decomposition", "bss", "pca")
 
 
 def _is_signal(obj):
@@ -218,9 +218,13 @@ def resolve_source(
             raise ValueError("`signal_mask` excludes every channel; nothing is left.")
         return Source(kind, src_signal, signal_mask=mask)
 
+    from .pca import PCA, resolve_pca_source  # "pca": scores computed by clusterspy
+
+    if isinstance(source, PCA) or (isinstance(source, str) and source == "pca"):
+        return resolve_pca_source(signal, source, number_of_components, signal_mask, name)
     if not isinstance(source, str) or source not in SOURCE_NAMES:
         raise ValueError(
-            f"`{name}` must be 'signal', 'decomposition', 'bss' or a HyperSpy "
+            f"`{name}` must be 'signal', 'decomposition', 'bss', 'pca' or a HyperSpy "
             f"signal with the same navigation size; got {source!r}."
         )
     if source == "signal":
