@@ -38,6 +38,7 @@ from .getters import (
     get_cluster_regions,
     get_cluster_signals,
 )
+from .pca import PCA
 from .plotting import (
     cluster_colors,
     plot_cluster_distances,
@@ -46,7 +47,6 @@ from .plotting import (
     plot_cluster_results,
     plot_cluster_signals,
 )
-from .pca import PCA
 from .results import MASKED, NOISE, UNASSIGNED, ClusterResult
 from .sources import as_feature_signal
 

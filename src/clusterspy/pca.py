@@ -727,7 +727,9 @@ def _fit_randomized(data, k, opts, keep, signal_mask, show_progressbar):
 # -- the "pca" feature source ------------------------------------------------------
 
 
-def resolve_pca_source(signal, source, number_of_components, signal_mask, name):
+def resolve_pca_source(
+    signal, source, number_of_components, signal_mask, name="cluster_source"
+):
     """Validate ``cluster_source="pca"`` (or a :class:`PCA`) before any work.
 
     Called by :func:`clusterspy.sources.resolve_source`. Returns a

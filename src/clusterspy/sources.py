@@ -221,10 +221,12 @@ def resolve_source(
     from .pca import PCA, resolve_pca_source  # "pca": scores computed by clusterspy
 
     if isinstance(source, PCA) or (isinstance(source, str) and source == "pca"):
-        return resolve_pca_source(signal, source, number_of_components, signal_mask, name)
+        return resolve_pca_source(
+            signal, source, number_of_components, signal_mask, name
+        )
     if not isinstance(source, str) or source not in SOURCE_NAMES:
         raise ValueError(
-            f"`{name}` must be 'signal', 'decomposition', 'bss', 'pca' or a HyperSpy "
+            f"`{name}` must be 'signal', 'decomposition', 'bss' or a HyperSpy "
             f"signal with the same navigation size; got {source!r}."
         )
     if source == "signal":
