@@ -138,10 +138,11 @@ def test_transform_and_predict(four_phases):
     model = fit_pca(s.data, 4)
     np.testing.assert_allclose(model.transform(s.data), model.scores, atol=1e-10)
     lazy = fit_pca(da.from_array(s.data, chunks=(16, 16, -1)), 4)
+    # float32 blocks are multiplied in float32 out of core: 1e-6 of the largest score
     np.testing.assert_allclose(
         lazy.transform(da.from_array(s.data, chunks=(8, 8, -1))),
         lazy.scores,
-        atol=1e-10,
+        atol=1e-6 * np.abs(lazy.scores).max(),
     )
     s = s.deepcopy()
     s.clusterspy.cluster_analysis(
@@ -251,3 +252,30 @@ def test_bad_input():
     with pytest.raises(ValueError, match="`data` has 8 channels"):
         fit_pca(np.ones((10, 4)), 2).transform(np.ones((3, 8)))
     assert_unchanged(s, before)
+
+
+def test_auto_asks_the_hook(four_phases, monkeypatch):
+    from clusterspy import pca
+
+    s, _ = four_phases
+    seen = {}
+
+    def choose(explained_variance, n_samples, n_features, poisson_normalised):
+        seen.update(
+            n=len(explained_variance),
+            n_samples=n_samples,
+            n_features=n_features,
+            poisson=poisson_normalised,
+        )
+        return 4
+
+    monkeypatch.setattr(pca, "significant_components", choose)
+    model = fit_pca(s.data, "auto")
+    assert model.n_components == 4 and model.scores.shape == (40 * 32, 4)
+    assert seen == {"n": 50, "n_samples": 40 * 32, "n_features": 96, "poisson": True}
+    np.testing.assert_allclose(model.scores, fit_pca(s.data, 4).scores, atol=1e-10)
+    s = s.deepcopy()
+    s.clusterspy.cluster_analysis(
+        "pca", number_of_components="auto", n_clusters=4, random_state=0
+    )
+    assert s.clusterspy.result.parameters["number_of_components"] == 4

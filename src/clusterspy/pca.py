@@ -32,6 +32,16 @@ the scores by a Rayleigh-Ritz step on the small ``(l, l)`` matrix. ``n_iter`` po
 iterations cost ``n_iter + 1`` passes (default 3, so 4 passes); nothing larger than
 ``n_samples x l`` (the scores) or ``features x l`` is ever held. The result is
 reproducible: the tiles' partial sums are added in a fixed order.
+
+When to use ``"pca"`` and when HyperSpy's own decomposition: ``"pca"`` is the route for
+lazy maps (accurate scores in a few passes and bounded memory, which HyperSpy's lazy SVD
+does not give) and for clustering a plain SVD/PCA of the data in one call, eager or lazy;
+``predict`` projects a new map with the stored components. Use HyperSpy's
+``decomposition()`` then ``cluster_source="decomposition"`` (or ``"bss"``) for anything
+else: NMF, MLPCA, robust PCA, blind source separation, inspecting or reversing
+components before clustering, or a navigation/signal mask already used there. The
+number of components is an int for now; ``"auto"`` is reserved for
+:func:`significant_components`.
 """
 
 from __future__ import annotations
@@ -338,7 +348,7 @@ class PCAModel:
 
 def _row_totals(X):
     """Row totals as HyperSpy's normalisation takes them: zero becomes one."""
-    a = X.sum(axis=1)
+    a = X.sum(axis=1, dtype=np.float64)
     return np.where(a == 0, 1.0, a)
 
 
@@ -364,35 +374,61 @@ def _transform_block(X, keep, V, channel_scale, mean, poisson, signal_mask):
     return scores
 
 
+def _work_dtype(X):
+    """float32 blocks are multiplied in float32 (half the memory traffic; the
+    products feed a range finder and scores, well within float32's digits),
+    everything else in float64. Sums over rows are always float64."""
+    X = np.asarray(X)
+    if X.dtype == np.float32:
+        return X, np.float32
+    return np.asarray(X, dtype=np.float64), np.float64
+
+
 def _first_block(X, keep, omega, poisson):
-    """Totals for the normalisation and ``W.T @ W @ omega`` over the used rows."""
-    X = np.asarray(X, dtype=np.float64)
+    """Totals for the normalisation and ``W.T @ W @ omega`` over the used rows.
+
+    ``W`` is the block with its rows divided by ``sqrt(aG)``; the row scale
+    is applied to the small products, never to a copy of the block.
+    """
+    X, dtype = _work_dtype(X)
     finite = np.isfinite(X).all(axis=1)
     use = keep & finite
     Xu = X[use] if not use.all() else X
-    low = Xu.min() if Xu.size else np.inf
-    W, _ = _scaled_rows(Xu, poisson)
+    low = float(Xu.min()) if Xu.size else np.inf
+    if poisson:
+        inv_a = 1.0 / _row_totals(Xu)
+    else:
+        inv_a = np.ones(Xu.shape[0])
+    P = (Xu @ omega.astype(dtype)).astype(np.float64)
+    P *= inv_a[:, None]  # W @ omega / sqrt(aG)
     return (
         finite,
         int(Xu.shape[0]),
-        float(low),
-        Xu.sum(axis=0),
-        W.sum(axis=0),
-        np.einsum("ij,ij->j", W, W),
-        W.T @ (W @ omega),
+        low,
+        Xu.sum(axis=0, dtype=np.float64),
+        np.sqrt(inv_a).astype(dtype) @ Xu,  # column sums of W
+        inv_a.astype(dtype) @ (Xu * Xu),  # column sums of W**2
+        (Xu.T @ P.astype(dtype)).astype(np.float64),
     )
 
 
 def _power_block(X, keep, Q_scaled, mQ, channel_scale, mean, poisson):
     """``T = Yc @ Q`` for every row, and ``Yc.T @ T``, ``T.T @ T`` over used rows."""
-    W, root_a = _scaled_rows(X, poisson)
-    T = W @ Q_scaled - mQ
+    X, dtype = _work_dtype(X)
+    root_a = np.sqrt(_row_totals(X)) if poisson else np.ones(X.shape[0])
+    T = (X @ Q_scaled.astype(dtype)).astype(np.float64)
+    T /= root_a[:, None]
+    T -= mQ
     finite = np.isfinite(T).all(axis=1)
     use = keep & finite
-    Tu = T[use] if not use.all() else T
-    Wu = W[use] if not use.all() else W
-    # Yc.T @ T = D^-1 W.T T - mean (1.T T)
-    YtT = (Wu.T @ Tu) / channel_scale[:, None] - np.outer(mean, Tu.sum(axis=0))
+    if use.all():
+        Tu, Xu, ru = T, X, root_a
+    else:
+        Tu, Xu, ru = T[use], X[use], root_a[use]
+    # Yc.T @ T = D^-1 W.T T - mean (1.T T), with W.T T = X.T (T / sqrt(aG))
+    YtT = (Xu.T @ (Tu / ru[:, None]).astype(dtype)).astype(np.float64)
+    YtT /= channel_scale[:, None]
+    YtT -= np.outer(mean, Tu.sum(axis=0))
     return T, root_a, YtT, Tu.T @ Tu
 
 
@@ -826,7 +862,8 @@ class PCAFeatureSource(_source_base()):
         return self.model
 
     def features(self, flat=True):
-        scores = self.fit().scores
+        # a copy: the feature plan scales its features in place when it owns them
+        scores = self.fit().scores.copy()
         if flat:
             return scores
         nav = self.signal.axes_manager.navigation_shape[::-1]
