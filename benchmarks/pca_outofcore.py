@@ -224,7 +224,8 @@ def main():
         f"{args.components} components, 'norm' preprocessing, k-means k = 4.",
         "- Peak: resident memory of the whole process, sampled every 5 ms.",
         "",
-        "| case | time s | of which decomposition s | passes | peak RSS GiB | ARI |",
+        "| case | time s | of which decomposition s | clusterspy passes | peak RSS GiB "
+        "| ARI |",
         "|---|---|---|---|---|---|",
     ]
     for r in results:

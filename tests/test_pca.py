@@ -279,3 +279,17 @@ def test_auto_asks_the_hook(four_phases, monkeypatch):
         "pca", number_of_components="auto", n_clusters=4, random_state=0
     )
     assert s.clusterspy.result.parameters["number_of_components"] == 4
+
+
+def test_estimate_number_of_clusters_on_pca(four_phases):
+    s, _ = four_phases
+    s = s.deepcopy()
+    k = s.clusterspy.estimate_number_of_clusters(
+        "pca",
+        number_of_components=4,
+        preprocessing="norm",
+        max_clusters=6,
+        metric="elbow",
+        random_state=0,
+    )
+    assert k == 4

@@ -30,8 +30,17 @@ tiles) and the tile's rows of ``Y @ Q``. The first pass also gathers the totals 
 normalisation and starts from a seeded Gaussian matrix; the last one's ``Y @ Q`` gives
 the scores by a Rayleigh-Ritz step on the small ``(l, l)`` matrix. ``n_iter`` power
 iterations cost ``n_iter + 1`` passes (default 3, so 4 passes); nothing larger than
-``n_samples x l`` (the scores) or ``features x l`` is ever held. The result is
-reproducible: the tiles' partial sums are added in a fixed order.
+``n_samples x l`` (the scores) or ``features x l`` is ever held, besides the tiles
+being read. float32 tiles are multiplied in float32 (sums in float64). The result is
+reproducible for a given ``random_state`` (default 0): the tiles' partial sums are
+added in a fixed order.
+
+Options: ``cluster_source="pca"`` is ``cluster_source=clusterspy.PCA()``; pass
+``clusterspy.PCA(normalize_poissonian_noise=False, centre="navigation", random_state=1,
+n_iter=5)`` (see :class:`PCA`) to change them; ``number_of_components`` is
+``cluster_analysis``'s own parameter. The fitted model (components, singular values,
+explained variance, normalisation vectors, mean: plain arrays) is stored in the result's
+``parameters["pca"]["model"]``, and ``predict`` projects a new map with it.
 
 When to use ``"pca"`` and when HyperSpy's own decomposition: ``"pca"`` is the route for
 lazy maps (accurate scores in a few passes and bounded memory, which HyperSpy's lazy SVD
@@ -412,8 +421,13 @@ def _first_block(X, keep, omega, poisson):
     )
 
 
-def _power_block(X, keep, Q_scaled, mQ, channel_scale, mean, poisson):
-    """``T = Yc @ Q`` for every row, and ``Yc.T @ T``, ``T.T @ T`` over used rows."""
+def _power_block(X, keep, Q_scaled, mQ, channel_scale, mean, poisson, last):
+    """``Yc.T @ T`` and ``T.T @ T`` over the used rows, with ``T = Yc @ Q``.
+
+    On the ``last`` pass, ``T`` and ``sqrt(aG)`` of every row are returned too
+    (the scores); before it they are dropped, so that a pass holds only
+    ``(features, l)`` partial sums.
+    """
     X, dtype = _work_dtype(X)
     root_a = np.sqrt(_row_totals(X)) if poisson else np.ones(X.shape[0])
     T = (X @ Q_scaled.astype(dtype)).astype(np.float64)
@@ -429,6 +443,8 @@ def _power_block(X, keep, Q_scaled, mQ, channel_scale, mean, poisson):
     YtT = (Xu.T @ (Tu / ru[:, None]).astype(dtype)).astype(np.float64)
     YtT /= channel_scale[:, None]
     YtT -= np.outer(mean, Tu.sum(axis=0))
+    if not last:
+        return None, None, YtT, Tu.T @ Tu
     return T, root_a, YtT, Tu.T @ Tu
 
 
@@ -720,7 +736,7 @@ def _fit_randomized(data, k, opts, keep, signal_mask, show_progressbar):
         mean = np.zeros(p)
     total_ss = float((w_sq / channel_scale**2).sum() - n_used * (mean @ mean))
 
-    for _ in range(opts.n_iter):
+    for i in range(opts.n_iter):
         Q, _ = np.linalg.qr(Z)
         parts = blocks.map(
             _power_block,
@@ -729,6 +745,7 @@ def _fit_randomized(data, k, opts, keep, signal_mask, show_progressbar):
             channel_scale,
             mean,
             poisson,
+            i == opts.n_iter - 1,
             description="PCA: power iteration",
         )
         Z = np.sum([r[2] for r in parts], axis=0)
@@ -736,6 +753,7 @@ def _fit_randomized(data, k, opts, keep, signal_mask, show_progressbar):
     T = blocks.scatter([r[0] for r in parts], np.nan, np.float64)
     root_a = blocks.scatter([r[1] for r in parts], 1.0, np.float64)
     gram = np.sum([r[3] for r in parts], axis=0)
+    del parts  # the tiles' rows of T, now scattered
     evals, W = np.linalg.eigh(gram)
     order = np.argsort(evals)[::-1][:k]
     S = np.sqrt(np.maximum(evals[order], 0.0))
