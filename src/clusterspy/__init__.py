@@ -32,6 +32,7 @@ from .getters import (
     get_cluster_regions,
     get_cluster_signals,
 )
+from .pca import PCA
 from .plotting import (
     cluster_colors,
     plot_cluster_distances,
@@ -52,6 +53,7 @@ __all__ = [
     "ClusterspyAccessor",
     "MASKED",
     "NOISE",
+    "PCA",
     "UNASSIGNED",
     "as_feature_signal",
     "cluster_analysis",

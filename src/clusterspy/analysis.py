@@ -341,7 +341,7 @@ def _resolve_centers(signal, source, source_for_centers, number_of_components):
         signal, source_for_centers, centers_n, None, name="source_for_centers"
     )
     if number_of_components is not None and not (
-        source.kind in ("decomposition", "bss")
+        source.kind in ("decomposition", "bss", "pca")
         or centers.kind in ("decomposition", "bss")
     ):
         raise ValueError(
@@ -555,6 +555,7 @@ def _parameters(signal, call, fit, ordered, decomposition_centre):
             "spatial_weight": provenance["spatial_weight"],
             "membership_threshold": provenance["membership_threshold"],
             "decomposition_centre": decomposition_centre,
+            "pca": source.pca_parameters() if source.kind == "pca" else None,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "signal_title": signal.metadata.General.title,
         }

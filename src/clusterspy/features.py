@@ -177,6 +177,8 @@ def plan_features(
         )
     source = resolve_source(signal, cluster_source, number_of_components, signal_mask)
     nav_mask = navigation_mask_to_flat(signal, navigation_mask)
+    if source.kind == "pca":  # fitted on kept positions only, as HyperSpy does
+        source.keep = None if nav_mask is None else ~nav_mask
     preprocessor = make_preprocessor(preprocessing, preprocessing_kwargs)
     check_choice(nan_policy, "nan_policy", _NAN_POLICIES)
     if spatial_weight is not None:

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _compute
 from ._utils.progress import progress as _progress
+from .pca import PCAModel
 from .results import NOISE, ClusterResult
 from .signals import navigation_map
 from .sources import _is_dask, _is_signal, navigation_coordinates
@@ -55,7 +56,9 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
     kind = result.parameters["cluster_source_kind"]
     feature_signal = _feature_signal(kind, signal, cluster_source)
     X = _read_rows(feature_signal, show_progressbar)
-    if kind in ("decomposition", "bss"):
+    if kind == "pca":  # projected as the fitted data were (clusterspy.pca)
+        X = PCAModel.from_dict(result.parameters["pca"]["model"]).transform(X)
+    elif kind in ("decomposition", "bss"):
         X = _project(result, X)
     else:
         X = _features(result, X, signal)

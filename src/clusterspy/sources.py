@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .pca import PCA, _check_n_components
+
 __all__ = [
     "as_feature_signal",
     "flatten_signal_axes",
@@ -27,7 +29,7 @@ __all__ = [
     "signal_mask_to_flat",
 ]
 
-SOURCE_NAMES = ("signal", "decomposition", "bss")
+SOURCE_NAMES = ("signal", "decomposition", "bss", "pca")
 
 
 def _is_signal(obj):
@@ -231,6 +233,10 @@ def resolve_source(
             raise ValueError("`signal_mask` excludes every channel; nothing is left.")
         return Source(kind, src_signal, signal_mask=mask)
 
+    if isinstance(source, PCA) or (isinstance(source, str) and source == "pca"):
+        return resolve_pca_source(
+            signal, source, number_of_components, signal_mask, name
+        )
     if not isinstance(source, str) or source not in SOURCE_NAMES:
         raise ValueError(
             f"`{name}` must be 'signal', 'decomposition', 'bss' or a HyperSpy "
@@ -447,3 +453,115 @@ def signal_mask_to_flat(signal, signal_mask):
             f"(HyperSpy's axes order); got shape {data.shape}."
         )
     return np.ascontiguousarray(data.T).ravel()
+
+
+# -- the "pca" source: scores computed by clusterspy (clusterspy.pca) --------------------
+
+
+def resolve_pca_source(
+    signal, source, number_of_components, signal_mask, name="cluster_source"
+):
+    """Validate ``cluster_source="pca"`` (or a :class:`PCA`) before any work.
+
+    Called by :func:`clusterspy.sources.resolve_source`. Returns a
+    :class:`PCAFeatureSource`, whose features (the scores) are computed on
+    first use and kept.
+    """
+    if name != "cluster_source":
+        raise ValueError(
+            f"`{name}` cannot be 'pca': the cluster signals come from the raw data "
+            "(the default), from 'decomposition' or 'bss', or from a signal."
+        )
+    options = PCA() if isinstance(source, str) else source
+    data = signal.data
+    if np.dtype(data.dtype).names is not None:
+        raise TypeError(
+            "cluster_source='pca' needs numeric data, not a structured (RGB) dtype."
+        )
+    if np.iscomplexobj(data):
+        raise TypeError(
+            "cluster_source='pca' does not decompose complex data: pass "
+            "`signal.real`, `signal.imag`, `signal.amplitude` or `signal.phase` "
+            "as the signal."
+        )
+    mask = signal_mask_to_flat(signal, signal_mask)
+    if mask is not None and mask.all():
+        raise ValueError("`signal_mask` excludes every channel; nothing is left.")
+    n_channels = signal.axes_manager.signal_size
+    n_features = n_channels - (0 if mask is None else int(mask.sum()))
+    if number_of_components is None:
+        raise ValueError(
+            "`number_of_components` must be given with cluster_source='pca' (an "
+            f"int in [1, {n_features}], the number of channels used)."
+        )
+    n = _check_n_components(number_of_components, n_features)
+    return PCAFeatureSource(
+        "pca", signal, number_of_components=n, options=options, pca_signal_mask=mask
+    )
+
+
+class PCAFeatureSource(Source):
+    """The ``"pca"`` source: scores of the signal's own data, computed once.
+
+    ``signal_mask`` stays None (the channels are masked inside the
+    decomposition, ``pca_signal_mask``), so that the cluster signals are
+    whole spectra. ``keep`` (set by the feature plan from the navigation mask)
+    selects the positions the decomposition is fitted on.
+    """
+
+    def __init__(
+        self,
+        kind,
+        signal,
+        number_of_components=None,
+        options=None,
+        pca_signal_mask=None,
+    ):
+        super().__init__(kind, signal, number_of_components=number_of_components)
+        self.options = options
+        self.pca_signal_mask = pca_signal_mask
+        self.keep = None
+        self.model = None
+
+    @property
+    def description(self):
+        return "pca"
+
+    def fit(self, show_progressbar=None):
+        """Decompose the signal's data (once) and return the :class:`PCAModel`."""
+        if self.model is None:
+            data = self.signal._data_aligned_with_axes
+            nav_ndim = self.signal.axes_manager.navigation_dimension
+            if _is_dask(data):
+                data = flatten_signal_axes(data, nav_ndim)  # keeps the tiles
+            else:
+                data = data.reshape((self.n_samples, -1))
+            self.model = self.options.fit(
+                data,
+                self.number_of_components,
+                keep=self.keep,
+                signal_mask=self.pca_signal_mask,
+                show_progressbar=show_progressbar,
+            )
+            self.number_of_components = self.model.n_components
+        return self.model
+
+    def features(self, flat=True):
+        # a copy: the feature plan scales its features in place when it owns them
+        scores = self.fit().scores.copy()
+        if flat:
+            return scores
+        nav = self.signal.axes_manager.navigation_shape[::-1]
+        return scores.reshape(tuple(nav) + (scores.shape[1],))
+
+    def _loadings_and_factors(self):
+        raise ValueError("The 'pca' source has no stored loadings.")
+
+    def pca_parameters(self):
+        """Options and fitted model, as plain values for the result's parameters."""
+        model = self.fit()
+        return {
+            "options": self.options.describe(),
+            "passes": model.passes,
+            "model": model.to_dict(),
+        }
