@@ -24,6 +24,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import datasets
 from .accessor import ClusterspyAccessor, register_accessor
 from .analysis import cluster_analysis, get_cluster_result, predict
+from .editing import get_cluster_members, merge_clusters, split_cluster
 from .estimate import (
     estimate_number_of_clusters,
     get_cluster_metric,
@@ -38,6 +39,7 @@ from .getters import (
     get_cluster_regions,
     get_cluster_signals,
 )
+from .interactive import plot_cluster_explorer
 from .plotting import (
     cluster_colors,
     plot_cluster_distances,
@@ -48,6 +50,7 @@ from .plotting import (
 )
 from .results import MASKED, NOISE, UNASSIGNED, ClusterResult
 from .sources import as_feature_signal
+from .tables import ClusterTable, get_cluster_table
 
 register_accessor()
 
@@ -72,6 +75,12 @@ __all__ = [
     "get_cluster_membership",
     "get_cluster_result",
     "get_cluster_signals",
+    "ClusterTable",
+    "get_cluster_table",
+    "plot_cluster_explorer",
+    "merge_clusters",
+    "split_cluster",
+    "get_cluster_members",
     "plot_cluster_distances",
     "plot_cluster_labels",
     "plot_cluster_membership",

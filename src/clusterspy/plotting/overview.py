@@ -39,6 +39,7 @@ def plot_cluster_results(
     log_scale=False,
     element_lines=True,
     label_lines=5,
+    interactive=False,
 ):
     """Plot an overview: label map, cluster signals and cluster sizes.
 
@@ -91,10 +92,18 @@ def plot_cluster_results(
         Name this many lines: those whose intensity differs most between
         the clusters shown (:func:`~clusterspy.plotting.elements.line_contrast`).
 
+    interactive : bool
+        True: HyperSpy's interactive plot instead, the label map as the
+        navigator and the selected position's cluster signal over its
+        spectrum (:func:`clusterspy.plot_cluster_explorer`, which takes
+        ``signal_kind`` and ``cmap``; the other options are for the static
+        figure).
+
     Returns
     -------
-    matplotlib.figure.Figure
-        Axes in order: label map, cluster signal(s), sizes.
+    matplotlib.figure.Figure or ClusterExplorer
+        Axes in order: label map, cluster signal(s), sizes; with
+        ``interactive=True``, the explorer's handles.
 
     Examples
     --------
@@ -106,6 +115,10 @@ def plot_cluster_results(
     'Cluster sizes'
     """
     check_choice(signal_kind, "signal_kind", _SIGNAL_KINDS[:-1])
+    if check_bool(interactive, "interactive"):
+        from ..interactive import plot_cluster_explorer
+
+        return plot_cluster_explorer(signal, signal_kind, cmap)
     show_std = check_bool(show_std, "show_std")
     signal_range = _check_range(signal_range)
     options = _check_spectra_options(spread, log_scale, element_lines, label_lines)
