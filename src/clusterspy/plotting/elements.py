@@ -211,14 +211,21 @@ def draw_lines(ax, lines, contrast, label_lines, x_range):
     shown = {n: e for n, e in lines.items() if low <= e <= high}
     ranked = [n for n in contrast if n in shown][:label_lines]
     transform = ax.get_xaxis_transform()
+    # Names of lines closer than 3 % of the range step down so that they
+    # do not overlap (Al Ka and Si Ka, say).
+    close = 0.03 * (high - low)
+    previous, level = None, 0
     for name, energy in shown.items():
         labelled = name in ranked
         marker = ax.axvline(energy, **(_LABELLED_STYLE if labelled else _LINE_STYLE))
         marker.set_gid(f"element-line:{name}")
         if labelled:
+            near = previous is not None and energy - previous < close
+            level = (level + 1) % 3 if near else 0
+            previous = energy
             ax.text(
                 energy,
-                0.98,
+                0.98 - 0.16 * level,
                 name.replace("_", " "),
                 transform=transform,
                 rotation=90,
@@ -231,23 +238,27 @@ def draw_lines(ax, lines, contrast, label_lines, x_range):
     return ranked
 
 
-def counts_range(x, total, units=None):
-    """The part of the axis where non-negative data have counts.
+def counts_range(x, total, units=None, lines=None):
+    """The part of the axis where non-negative data have their counts.
 
     From the channel where the cumulative total passes 0.01 % to where it
-    passes 99.99 %, so that empty channels past the beam energy (or before
-    the detector's cut-off) are not drawn; the zero-energy noise peak of EDS
-    detectors (below 0.1 keV) is left out when the axis is in eV or keV.
-    Returns None when the data have no counts or negative values.
+    passes 99 % (a spectrum's long, faint tail, such as the bremsstrahlung
+    up to an EDS beam energy, is left out), extended to the highest of
+    ``lines`` (energies) so that every marked line stays in view, and padded
+    by 2 %. The zero-energy noise peak of EDS detectors (below 0.1 keV) is
+    left out when the axis is in eV or keV. Returns None when the data
+    have no counts or negative values.
     """
     total = np.nan_to_num(np.asarray(total, dtype=float))
     if total.size < 2 or (total < 0).any() or total.sum() <= 0:
         return None
     cumulative = np.cumsum(total) / total.sum()
     first = int(np.searchsorted(cumulative, 1e-4))
-    last = int(np.searchsorted(cumulative, 1 - 1e-4))
-    last = min(last, x.size - 1)
+    last = min(int(np.searchsorted(cumulative, 0.99)), x.size - 1)
     low, high = float(x[first]), float(x[last])
+    inside = [e for e in (lines or ()) if low <= e <= float(x[-1])]
+    if inside:
+        high = max(high, max(inside))
     pad = 0.02 * (high - low)
     low, high = max(low - pad, float(x[0])), min(high + pad, float(x[-1]))
     factor = _unit_factor(units)

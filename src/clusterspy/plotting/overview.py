@@ -63,8 +63,9 @@ def plot_cluster_results(
     signal_range : None or (float, float)
         For spectra, the part of the signal axis drawn, in its calibrated
         units, for example ``(0.2, 10.0)`` keV; None draws all of it, or
-        for count data (integers or EDS) the range where the data have
-        counts (without the EDS zero-energy peak below 0.1 keV).
+        for count data (integers or EDS) the range holding 99 % of the
+        counts and every element line (without the EDS zero-energy peak
+        below 0.1 keV), see :func:`clusterspy.plotting.elements.counts_range`.
     cmap : None, str, Colormap or list of colours
         Cluster colours, see :func:`cluster_colors`.
     image_cmap : str or Colormap

@@ -113,7 +113,9 @@ def _spectra_range(signal_range, x, cs, count_data):
     have counts (see :func:`~clusterspy.plotting.elements.counts_range`)."""
     if signal_range is None and count_data:
         total = np.nansum(np.asarray(cs.data, dtype=float), axis=0)
-        signal_range = counts_range(x, total, cs.axes_manager.signal_axes[0].units)
+        units = cs.axes_manager.signal_axes[0].units
+        lines = signal_lines(cs).values()
+        signal_range = counts_range(x, total, units, lines)
     if signal_range is None:
         return np.ones(x.shape, dtype=bool)
     low, high = signal_range
@@ -279,8 +281,9 @@ def plot_cluster_signals(
     signal_range : None or (float, float)
         For spectra, the part of the signal axis drawn, in its calibrated
         units, for example ``(0.2, 10.0)`` keV; None draws all of it, or
-        for count data (integers or EDS) the range where the data have
-        counts (without the EDS zero-energy peak below 0.1 keV).
+        for count data (integers or EDS) the range holding 99 % of the
+        counts and every element line (without the EDS zero-energy peak
+        below 0.1 keV), see :func:`clusterspy.plotting.elements.counts_range`.
     cmap : None, str, Colormap or list of colours
         Cluster colours, see :func:`cluster_colors`.
     image_cmap : str or Colormap
