@@ -166,3 +166,21 @@ def test_counts_range_and_log_scale(eds):
 def test_plural():
     assert plural(1, "cluster") == "1 cluster"
     assert plural(3, "cluster") == "3 clusters"
+
+
+def test_quantile_band_in_channel_blocks(eds, monkeypatch):
+    """Members are read in blocks of channels: the same band."""
+    from matplotlib.collections import PolyCollection as Poly
+
+    import clusterspy.plotting.signals as signals_module
+
+    def band_paths():
+        ax = plot_cluster_signals(eds, "mean").axes[0]
+        return [
+            c.get_paths()[0].vertices for c in ax.collections if isinstance(c, Poly)
+        ]
+
+    whole = band_paths()
+    monkeypatch.setattr(signals_module, "_BLOCK_VALUES", 1000)
+    for a, b in zip(whole, band_paths(), strict=True):
+        np.testing.assert_array_equal(a, b)

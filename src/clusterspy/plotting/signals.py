@@ -128,19 +128,38 @@ def _spectra_range(signal_range, x, cs, count_data):
     return keep
 
 
+#: Values per block of channels when the members' quantiles are computed
+#: (float64: 128 MiB), so that a large map is never copied whole.
+_BLOCK_VALUES = 2**24
+
+
+def _member_band(spread, y, std, rows, members, keep):
+    """The band from the members' rows, over blocks of channels."""
+    channels = np.flatnonzero(keep)
+    step = max(1, _BLOCK_VALUES // max(members.size, 1))
+    low = np.empty(channels.size)
+    high = np.empty(channels.size)
+    for start in range(0, channels.size, step):
+        part = slice(start, start + step)
+        block = np.asarray(rows[np.ix_(members, channels[part])], dtype=float)
+        low[part], high[part] = spread_band(spread, y[part], std[part], block)
+    return low, high
+
+
 def _draw_band(ax, kind, spread, result, i, y, keep, x, color, rows):
     std = np.asarray(result.signal_std[i], dtype=float)[keep]
-    members = None
-    if rows is not None:
-        members = np.asarray(rows[result.labels == i][:, keep], dtype=float)
-        if members.shape[0] == 0:
-            return
-    if spread == "quantile" and members is None:
+    if spread == "quantile" and rows is None:
         raise ValueError(
             '`spread="quantile"` needs the analysed data in memory; use '
             '"poisson" or "std" for lazy signals.'
         )
-    low, high = spread_band(spread, y, std, members)
+    if rows is None or spread == "poisson":
+        low, high = spread_band(spread, y, std)
+    else:
+        members = np.flatnonzero(result.labels == i)
+        if members.size == 0:
+            return
+        low, high = _member_band(spread, y, std, rows, members, keep)
     ax.fill_between(x, low, high, color=color, alpha=0.2, linewidth=0)
 
 
