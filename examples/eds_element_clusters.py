@@ -36,8 +36,12 @@ import hyperspy.api as hs
 import matplotlib.pyplot as plt
 import numpy as np
 
-import clusterspy
-from clusterspy.plotting import plot_cluster_results, plot_cluster_signals
+from clusterspy.plotting import (
+    find_reference_image,
+    plot_cluster_results,
+    plot_cluster_signals,
+    plot_reference_image,
+)
 
 # the gallery runs examples without __file__ (and offers them as notebooks)
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
@@ -99,7 +103,8 @@ def load_map():
     for path in CANDIDATES:
         if path.exists():
             loaded = hs.load(path)
-            return loaded[-1], loaded[0], path.name
+            s = loaded[-1]
+            return s, find_reference_image(loaded, s), path.name
     s, image = generated_map()
     return s, image, "generated"
 
@@ -127,19 +132,10 @@ def analyse(s, n_clusters=3, n_components=4):
 
 
 # %%
-# Figures: the electron image beside the labels, element-labelled spectra
-# -------------------------------------------------------------------------
-
-
-def reference_figure(s, image):
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.8), layout="constrained")
-    axes[0].imshow(image.data, cmap="gray")
-    axes[0].set_title(image.metadata.General.title or "Electron image")
-    clusterspy.plot_cluster_labels(s, ax=axes[1])
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    return fig
+# Figures
+# -------
+# The overview (labels, element-labelled spectra, sizes), the spectra on a
+# log scale, and the electron image of the same file beside the labels.
 
 
 def labelled_lines(fig_axes):
@@ -166,10 +162,7 @@ def main(output_dir=HERE / "output", small=False, docs=False):
         "eds_elements_log",
         output_dir,
     )
-    try:
-        save(reference_figure(s, image), "eds_elements_reference", output_dir)
-    except TypeError:  # plot_cluster_labels without an ``ax``
-        pass
+    save(plot_reference_image(s, image), "eds_elements_reference", output_dir)
     table = s.clusterspy.get_cluster_table()
     print(table)
     table.to_csv(output_dir / "eds_cluster_table.csv")
