@@ -173,3 +173,18 @@ def test_merge_soft_memberships_and_decomposition():
     s.clusterspy.split_cluster(0, 2)
     assert s.clusterspy.result.membership is None
     assert s.clusterspy.result.n_clusters == 3
+
+
+def test_lazy_equals_eager(analysed):
+    s, _ = analysed
+    lazy = s.as_lazy()
+    lazy.learning_results.clusterspy = dict(s.learning_results.clusterspy)
+    for t in (s, lazy):
+        t.clusterspy.merge_clusters([0, 3])
+        t.clusterspy.split_cluster(1, 2, random_state=1)
+    a, b = s.clusterspy.result, lazy.clusterspy.result
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_allclose(a.signal_mean, b.signal_mean, rtol=1e-9)
+    np.testing.assert_allclose(a.signal_std, b.signal_std, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(a.signal_centroid, b.signal_centroid)
+    np.testing.assert_allclose(a.distances, b.distances, rtol=1e-9)
