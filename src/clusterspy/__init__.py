@@ -18,6 +18,7 @@ from . import datasets
 from ._version import __version__
 from .accessor import ClusterspyAccessor, register_accessor
 from .analysis import cluster_analysis
+from .editing import get_cluster_members, merge_clusters, split_cluster
 from .estimate import (
     estimate_number_of_clusters,
     get_cluster_metric,
@@ -32,6 +33,7 @@ from .getters import (
     get_cluster_regions,
     get_cluster_signals,
 )
+from .interactive import plot_cluster_explorer
 from .pca import PCA
 from .plotting import (
     cluster_colors,
@@ -44,6 +46,7 @@ from .plotting import (
 from .prediction import predict
 from .results import MASKED, NOISE, UNASSIGNED, ClusterResult, get_cluster_result
 from .sources import as_feature_signal
+from .tables import ClusterTable, get_cluster_table
 
 register_accessor()
 
@@ -69,6 +72,12 @@ __all__ = [
     "get_cluster_membership",
     "get_cluster_result",
     "get_cluster_signals",
+    "ClusterTable",
+    "get_cluster_table",
+    "plot_cluster_explorer",
+    "merge_clusters",
+    "split_cluster",
+    "get_cluster_members",
     "plot_cluster_distances",
     "plot_cluster_labels",
     "plot_cluster_membership",

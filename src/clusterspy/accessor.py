@@ -13,7 +13,10 @@ from __future__ import annotations
 import inspect
 
 from . import analysis, estimate, export, getters, plotting, prediction, results
+from .editing import get_cluster_members, merge_clusters, split_cluster
+from .interactive import plot_cluster_explorer
 from .sources import as_feature_signal
+from .tables import get_cluster_table
 
 __all__ = ["ClusterspyAccessor", "register_accessor", "ACCESSOR_NAME"]
 
@@ -88,6 +91,11 @@ class ClusterspyAccessor:
     plot_cluster_membership = _bind(plotting.plot_cluster_membership)
     plot_cluster_results = _bind(plotting.plot_cluster_results)
     export_cluster_results = _bind(export.export_cluster_results)
+    get_cluster_table = _bind(get_cluster_table)
+    plot_cluster_explorer = _bind(plot_cluster_explorer)
+    merge_clusters = _bind(merge_clusters)
+    split_cluster = _bind(split_cluster)
+    get_cluster_members = _bind(get_cluster_members)
 
     @property
     def result(self):

@@ -31,7 +31,10 @@ One figure family each: ``labels`` (:func:`plot_cluster_labels`),
 ``signals`` (:func:`plot_cluster_signals`), ``distances``
 (:func:`plot_cluster_distances`), ``membership``
 (:func:`plot_cluster_membership`, :func:`membership_uncertainty`) and
-``overview`` (:func:`plot_cluster_results`), on ``colors``
+``overview`` (:func:`plot_cluster_results`), ``reference``
+(:func:`plot_reference_image`, :func:`find_reference_image`,
+:func:`plot_scree`) and ``elements`` (element lines of EDS/EELS spectra,
+count bands and ranges), on ``colors``
 (:func:`cluster_colors` and the fixed colours) and the shared helpers of
 ``_common`` (figures, panels, axis labels) and ``_navigation`` (the map of
 the navigation space). Every public name is imported from here.
@@ -45,6 +48,7 @@ from .distances import plot_cluster_distances
 from .labels import plot_cluster_labels
 from .membership import membership_uncertainty, plot_cluster_membership
 from .overview import plot_cluster_results
+from .reference import find_reference_image, plot_reference_image, plot_scree
 from .signals import plot_cluster_signals
 
 # Bound here with their comments: the API reference documents them as
@@ -67,4 +71,7 @@ __all__ = [
     "plot_cluster_membership",
     "plot_cluster_results",
     "membership_uncertainty",
+    "find_reference_image",
+    "plot_reference_image",
+    "plot_scree",
 ]

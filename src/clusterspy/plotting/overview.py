@@ -8,10 +8,12 @@ import math
 from ..validation import check_bool, check_choice
 from ._common import _new_figure, _per_row, _start, _text
 from ._navigation import _NavigationView
+from .elements import plural as _plural
 from .labels import _draw_label_map
 from .signals import (
     _SIGNAL_KINDS,
     _check_range,
+    _check_spectra_options,
     _draw_images,
     _draw_sizes,
     _draw_spectra,
@@ -33,6 +35,11 @@ def plot_cluster_results(
     image_cmap="gray",
     per_row=None,
     title=None,
+    spread="auto",
+    log_scale=False,
+    element_lines=True,
+    label_lines=5,
+    interactive=False,
 ):
     """Plot an overview: label map, cluster signals and cluster sizes.
 
@@ -55,7 +62,10 @@ def plot_cluster_results(
         Shade mean ± one standard deviation around mean spectra.
     signal_range : None or (float, float)
         For spectra, the part of the signal axis drawn, in its calibrated
-        units, for example ``(0.2, 10.0)`` keV; None draws all of it.
+        units, for example ``(0.2, 10.0)`` keV; None draws all of it, or
+        for count data (integers or EDS) the range holding 99 % of the
+        counts and every element line (without the EDS zero-energy peak
+        below 0.1 keV), see :func:`clusterspy.plotting.elements.counts_range`.
     cmap : None, str, Colormap or list of colours
         Cluster colours, see :func:`cluster_colors`.
     image_cmap : str or Colormap
@@ -65,11 +75,36 @@ def plot_cluster_results(
         square block.
     title : str or None
         Figure title; default from the signal's title.
+    spread : {"auto", "std", "quantile", "poisson"}
+        Band of mean spectra: mean ± one standard deviation, the
+        members' 16–84 % quantiles per channel, or the 68 % Poisson
+        interval of the mean (counts per position). ``"auto"``: quantiles
+        for count data in memory, Poisson intervals for lazy count data,
+        the standard deviation otherwise. Bands of count data never go
+        below zero.
+    log_scale : bool
+        Logarithmic intensity axis for spectra.
+    element_lines : bool
+        Mark the element lines of exspy EDS/EELS spectra (or any spectrum
+        with ``metadata.Sample.xray_lines`` or ``elements``) with vertical
+        lines at exspy's line energies, see
+        :func:`clusterspy.plotting.elements.signal_lines`.
+    label_lines : int
+        Name this many lines: those whose intensity differs most between
+        the clusters shown (:func:`~clusterspy.plotting.elements.line_contrast`).
+
+    interactive : bool
+        True: HyperSpy's interactive plot instead, the label map as the
+        navigator and the selected position's cluster signal over its
+        spectrum (:func:`clusterspy.plot_cluster_explorer`, which takes
+        ``signal_kind`` and ``cmap``; the other options are for the static
+        figure).
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Axes in order: label map, cluster signal(s), sizes.
+    matplotlib.figure.Figure or ClusterExplorer
+        Axes in order: label map, cluster signal(s), sizes; with
+        ``interactive=True``, the explorer's handles.
 
     Examples
     --------
@@ -81,8 +116,13 @@ def plot_cluster_results(
     'Cluster sizes'
     """
     check_choice(signal_kind, "signal_kind", _SIGNAL_KINDS[:-1])
+    if check_bool(interactive, "interactive"):
+        from ..interactive import plot_cluster_explorer
+
+        return plot_cluster_explorer(signal, signal_kind, cmap)
     show_std = check_bool(show_std, "show_std")
     signal_range = _check_range(signal_range)
+    options = _check_spectra_options(spread, log_scale, element_lines, label_lines)
     result, colors, ids = _start(signal, cmap, cluster_ids)
     view = _NavigationView(signal, navigation_index)
     dim = _signal_dimension(result)
@@ -110,6 +150,8 @@ def plot_cluster_results(
             ids,
             show_std,
             signal_range,
+            True,
+            *options,
         )
     else:
         _draw_images(
@@ -118,7 +160,7 @@ def plot_cluster_results(
     _draw_sizes(right.add_subplot(), result, colors, ids)
     if title is None:
         name = _text(signal.metadata.General.title)
-        title = f"{result.n_clusters} clusters" + (f" of {name}" if name else "")
+        title = _plural(result.n_clusters, "cluster") + (f" of {name}" if name else "")
     fig.suptitle(title, fontweight="bold")
     return fig
 

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..validation import check_bool, check_choice
+from ..validation import check_bool, check_choice, check_int
 from ._common import (
     _axis_label,
     _cluster_name,
@@ -20,6 +20,7 @@ from ._common import (
     _text,
 )
 from .colors import NOISE_COLOR
+from .elements import counts_range, draw_lines, line_contrast, signal_lines, spread_band
 
 __all__ = ["plot_cluster_signals"]
 
@@ -65,40 +66,150 @@ def _check_range(signal_range):
     return low, high
 
 
+_SPREADS = ("auto", "std", "quantile", "poisson")
+
+_BAND_TITLES = {
+    "std": " (band: ± 1 std)",
+    "quantile": " (band: 16–84 % of members)",
+    "poisson": " (band: Poisson 68 % interval)",
+}
+
+
+def _check_spectra_options(spread, log_scale, element_lines, label_lines):
+    check_choice(spread, "spread", _SPREADS)
+    log_scale = check_bool(log_scale, "log_scale")
+    element_lines = check_bool(element_lines, "element_lines")
+    label_lines = check_int(label_lines, "label_lines", minimum=0)
+    return spread, log_scale, element_lines, label_lines
+
+
+def _is_count_data(signal):
+    """Counts: integer data, or an EDS spectrum (whose counts may have been
+    converted to float). Their bands must stay non-negative."""
+    kind = _text(signal.metadata.get_item("Signal.signal_type", "")).upper()
+    return np.issubdtype(signal.data.dtype, np.integer) or kind.startswith("EDS")
+
+
+def _members(signal, result, n_channels):
+    """Rows of the analysed data, flat (n_positions, n_channels), when they
+    are in memory and match the cluster signals; else None."""
+    data = signal._data_aligned_with_axes
+    if not isinstance(data, np.ndarray):
+        return None
+    data = data.reshape((result.labels.shape[0], -1))
+    return data if data.shape[1] == n_channels else None
+
+
+def _resolve_spread(spread, signal, count_data, rows):
+    if spread != "auto":
+        return spread
+    if not count_data:
+        return "std"
+    return "quantile" if rows is not None else "poisson"
+
+
+def _spectra_range(signal_range, x, cs, count_data):
+    """Channels drawn: ``signal_range``, or for count data where the data
+    have counts (see :func:`~clusterspy.plotting.elements.counts_range`)."""
+    if signal_range is None and count_data:
+        total = np.nansum(np.asarray(cs.data, dtype=float), axis=0)
+        units = cs.axes_manager.signal_axes[0].units
+        lines = signal_lines(cs).values()
+        signal_range = counts_range(x, total, units, lines)
+    if signal_range is None:
+        return np.ones(x.shape, dtype=bool)
+    low, high = signal_range
+    keep = (x >= low) & (x <= high)
+    if not keep.any():
+        raise ValueError(
+            f"`signal_range` {signal_range} holds no channel of the signal "
+            f"axis, which spans {x.min():g} to {x.max():g}."
+        )
+    return keep
+
+
+#: Values per block of channels when the members' quantiles are computed
+#: (float64: 128 MiB), so that a large map is never copied whole.
+_BLOCK_VALUES = 2**24
+
+
+def _member_band(spread, y, std, rows, members, keep):
+    """The band from the members' rows, over blocks of channels."""
+    channels = np.flatnonzero(keep)
+    step = max(1, _BLOCK_VALUES // max(members.size, 1))
+    low = np.empty(channels.size)
+    high = np.empty(channels.size)
+    for start in range(0, channels.size, step):
+        part = slice(start, start + step)
+        block = np.asarray(rows[np.ix_(members, channels[part])], dtype=float)
+        low[part], high[part] = spread_band(spread, y[part], std[part], block)
+    return low, high
+
+
+def _draw_band(ax, kind, spread, result, i, y, keep, x, color, rows):
+    std = np.asarray(result.signal_std[i], dtype=float)[keep]
+    if spread == "quantile" and rows is None:
+        raise ValueError(
+            '`spread="quantile"` needs the analysed data in memory; use '
+            '"poisson" or "std" for lazy signals.'
+        )
+    if rows is None or spread == "poisson":
+        low, high = spread_band(spread, y, std)
+    else:
+        members = np.flatnonzero(result.labels == i)
+        if members.size == 0:
+            return
+        low, high = _member_band(spread, y, std, rows, members, keep)
+    ax.fill_between(x, low, high, color=color, alpha=0.2, linewidth=0)
+
+
 def _draw_spectra(
-    ax, signal, result, kind, colors, ids, show_std, signal_range=None, legend=True
+    ax,
+    signal,
+    result,
+    kind,
+    colors,
+    ids,
+    show_std,
+    signal_range=None,
+    legend=True,
+    spread="auto",
+    log_scale=False,
+    element_lines=True,
+    label_lines=5,
 ):
     from ..getters import get_cluster_signals
 
     cs = get_cluster_signals(signal, kind)
     axis = cs.axes_manager.signal_axes[0]
     x = np.asarray(axis.axis, dtype=float)
+    count_data = _is_count_data(signal)
     # Only the drawn range is plotted, so that the y axis scales to it (an
     # EDS zero-energy peak would otherwise flatten everything else).
-    keep = np.ones(x.shape, dtype=bool)
-    if signal_range is not None:
-        low, high = signal_range
-        keep = (x >= low) & (x <= high)
-        if not keep.any():
-            raise ValueError(
-                f"`signal_range` {signal_range} holds no channel of the signal "
-                f"axis, which spans {x.min():g} to {x.max():g}."
-            )
+    keep = _spectra_range(signal_range, x, cs, count_data)
     x = x[keep]
     band = show_std and kind == "mean" and result.signal_std is not None
+    rows = _members(signal, result, keep.size) if band else None
+    spread = _resolve_spread(spread, signal, count_data, rows)
+    if spread != "quantile":
+        rows = rows if count_data else None
     for i in ids:
         y = np.asarray(cs.data[i], dtype=float)[keep]
         if band:
-            std = np.asarray(result.signal_std[i], dtype=float)[keep]
-            ax.fill_between(
-                x, y - std, y + std, color=colors[i], alpha=0.2, linewidth=0
-            )
+            _draw_band(ax, kind, spread, result, i, y, keep, x, colors[i], rows)
         ax.plot(x, y, color=colors[i], linewidth=1.2, label=_cluster_name(result, i))
     ax.set_xlim(x.min(), x.max())
+    if log_scale:
+        ax.set_yscale("log")
     ax.set_xlabel(_axis_label(axis, "Signal axis"))
     ax.set_ylabel(_quantity(cs, kind))
+    if element_lines:
+        lines = signal_lines(cs)
+        spectra = np.asarray(cs.data, dtype=float)[ids][:, keep]
+        contrast = line_contrast(cs, x, spectra, lines)
+        draw_lines(ax, lines, contrast, label_lines, (x.min(), x.max()))
     title = f"Cluster {kind} signals"
-    ax.set_title(title + (" (band: ± 1 std)" if band else ""))
+    ax.set_title(title + (_BAND_TITLES[spread] if band else ""))
     if legend:
         ax.legend(fontsize="small", frameon=False, loc="best")
 
@@ -166,6 +277,10 @@ def plot_cluster_signals(
     image_cmap="gray",
     per_row=None,
     ax=None,
+    spread="auto",
+    log_scale=False,
+    element_lines=True,
+    label_lines=5,
 ):
     """Plot the cluster signals in the clusters' colours.
 
@@ -184,7 +299,10 @@ def plot_cluster_signals(
         members (a band made with ``fill_between``); ignored otherwise.
     signal_range : None or (float, float)
         For spectra, the part of the signal axis drawn, in its calibrated
-        units, for example ``(0.2, 10.0)`` keV; None draws all of it.
+        units, for example ``(0.2, 10.0)`` keV; None draws all of it, or
+        for count data (integers or EDS) the range holding 99 % of the
+        counts and every element line (without the EDS zero-energy peak
+        below 0.1 keV), see :func:`clusterspy.plotting.elements.counts_range`.
     cmap : None, str, Colormap or list of colours
         Cluster colours, see :func:`cluster_colors`.
     image_cmap : str or Colormap
@@ -194,6 +312,23 @@ def plot_cluster_signals(
         one row, else rows of at most 4.
     ax : matplotlib.axes.Axes or None
         Axes to draw spectra (or bars) into; not for images.
+    spread : {"auto", "std", "quantile", "poisson"}
+        The band of ``show_std``: mean ± one standard deviation, the
+        members' 16–84 % quantiles per channel, or the 68 % Poisson
+        interval of the mean (counts per position). ``"auto"``: quantiles
+        for count data in memory, Poisson intervals for lazy count data,
+        the standard deviation otherwise. Bands of count data never go
+        below zero.
+    log_scale : bool
+        Logarithmic intensity axis for spectra.
+    element_lines : bool
+        Mark the element lines of exspy EDS/EELS spectra (or any spectrum
+        with ``metadata.Sample.xray_lines`` or ``elements``) with vertical
+        lines at exspy's line energies, see
+        :func:`clusterspy.plotting.elements.signal_lines`.
+    label_lines : int
+        Name this many lines: those whose intensity differs most between
+        the clusters shown (:func:`~clusterspy.plotting.elements.line_contrast`).
 
     Returns
     -------
@@ -215,6 +350,7 @@ def plot_cluster_signals(
     check_choice(signal_kind, "signal_kind", _SIGNAL_KINDS)
     show_std = check_bool(show_std, "show_std")
     signal_range = _check_range(signal_range)
+    options = _check_spectra_options(spread, log_scale, element_lines, label_lines)
     result, colors, ids = _start(signal, cmap, cluster_ids)
     dim = _signal_dimension(result)
     if signal_kind == "count" or dim <= 1:
@@ -226,7 +362,16 @@ def plot_cluster_signals(
             _draw_values(ax, signal, result, signal_kind, colors, ids, show_std)
         else:
             _draw_spectra(
-                ax, signal, result, signal_kind, colors, ids, show_std, signal_range
+                ax,
+                signal,
+                result,
+                signal_kind,
+                colors,
+                ids,
+                show_std,
+                signal_range,
+                True,
+                *options,
             )
         return ax.figure
     if dim != 2:
