@@ -412,7 +412,7 @@ def cluster_analysis(
         centers_axes=json_safe(centers.signal_axes_dicts()),
         centers_signal_type=centers.signal.metadata.Signal.signal_type or "",
         centers_source=centers.kind,
-        _model_bytes=pickle_model(preprocessor, estimator),
+        model_data=pickle_model(preprocessor, estimator),
         **signals,
     )
     # Stored only now, after everything succeeded: a failed call leaves the

@@ -16,6 +16,7 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_random_state_seed",
+    "check_stored_array",
 ]
 
 
@@ -87,3 +88,19 @@ def check_random_state_seed(random_state):
             f"`random_state` must be in [0, 2**32 - 1], not {random_state}."
         )
     return int(random_state)
+
+
+def check_stored_array(array, name):
+    """Return a stored result's array after checking it holds plain numbers.
+
+    Object arrays (where a pickle could hide) and strings are refused, so that
+    a crafted result file cannot smuggle Python objects into a result.
+    """
+    array = np.asarray(array)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"The stored clusterspy result field {name!r} has dtype {array.dtype}; "
+            "expected numbers (the file is damaged or was not written by "
+            "clusterspy)."
+        )
+    return array
