@@ -15,7 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _compute
-from .algorithms import canonical_name, fit_labels, make_estimator, requested_n_clusters
+from .algorithms import (
+    canonical_name,
+    check_estimator_inputs,
+    fit_labels,
+    make_estimator,
+    requested_n_clusters,
+)
 from .engines import ENGINES
 from .preprocessing import make_preprocessor
 from .results import MASKED, NOISE, UNASSIGNED, ClusterResult, json_safe, pickle_model
@@ -26,7 +32,17 @@ from .sources import (
     navigation_mask_to_flat,
     resolve_source,
 )
-from .validation import check_bool, check_choice, check_random_state_seed, check_signal
+from .validation import (
+    as_working_float,
+    check_bool,
+    check_choice,
+    check_predict_features,
+    check_predict_signal,
+    check_random_state_seed,
+    check_show_progressbar,
+    check_signal,
+    plan_feature_count,
+)
 
 __all__ = [
     "FeaturePlan",
@@ -151,7 +167,8 @@ def cluster_analysis(
         If True, return the fitted estimator.
     random_state : int, numpy.random.RandomState or None
         Seed for the algorithm. ``None`` draws a seed and records it in the
-        result's parameters, so every result can be reproduced.
+        result's parameters, so every result can be reproduced; a
+        RandomState gives a seed drawn from it, recorded the same way.
     nan_policy : {"raise", "mask"}
         What to do with navigation positions whose features are NaN or
         infinite: raise an error (default) or exclude them like masked ones.
@@ -260,7 +277,7 @@ def cluster_analysis(
             "`number_of_components` only applies when `cluster_source` or "
             "`source_for_centers` is 'decomposition' or 'bss'."
         )
-    seed = check_random_state_seed(random_state)
+    seed = check_random_state_seed(random_state, draw=True)  # recordable seed
     estimator_kwargs = dict(kwargs)
     grid = isinstance(kwargs.get("connectivity"), str)
     if grid:
@@ -276,6 +293,7 @@ def cluster_analysis(
         del estimator_kwargs["connectivity"]
     estimator, algorithm_name = make_estimator(algorithm, estimator_kwargs, seed)
     return_info = check_bool(return_info, "return_info")
+    show_progressbar = check_show_progressbar(show_progressbar)
     k_requested = requested_n_clusters(estimator)
     plan.check_enough_samples(k_requested)
     if membership_threshold is not None:
@@ -297,6 +315,9 @@ def cluster_analysis(
 
     engine = check_choice(engine, "engine", ENGINES)
     engine_kwargs = _check_engine_kwargs(engine_kwargs)
+    check_estimator_inputs(
+        estimator, int(plan.keep.sum()), plan_feature_count(plan), engine_kwargs
+    )
     if engine == "auto":
         engine = "blockwise" if _is_dask(source.features()) else "memory"
     if grid and engine != "memory":
@@ -843,7 +864,7 @@ class FeaturePlan:
         if _is_dask(X):
             with _progress(show_progressbar):
                 X = np.asarray(X.compute())
-        return X
+        return as_working_float(X)  # no float16 sums of squares (overflow)
 
     def compute(self, show_progressbar=None, k=None):
         """Return ``(Xp, keep)``: preprocessed features of the kept positions.
@@ -1100,12 +1121,15 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
         feature_signal = signal
     if feature_signal.axes_manager.navigation_dimension < 1:
         raise ValueError("`signal` must have navigation dimension >= 1.")
+    check_predict_signal(result, feature_signal)
+    show_progressbar = check_show_progressbar(show_progressbar)
     data = feature_signal._data_aligned_with_axes
     n = feature_signal.axes_manager.navigation_size
     X = data.reshape((n, -1))
     if _is_dask(X):
         with _progress(show_progressbar):
             X = np.asarray(X.compute())
+    X, finite = check_predict_features(X, result.parameters.get("nan_policy"))
     if kind in ("decomposition", "bss"):
         factors = result.projection_factors
         if X.shape[1] != factors.shape[0]:
@@ -1152,6 +1176,7 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
     else:
         distances = _compute.pairwise_distances_to(Xp, result.centers)
         labels = np.nanargmin(distances, axis=1)
+    labels = np.where(finite, labels, MASKED)  # nan_policy="mask"
     from .signals import navigation_map
 
     out = navigation_map(

@@ -47,6 +47,7 @@ from .validation import (
     check_bool,
     check_choice,
     check_int,
+    check_max_clusters,
     check_random_state_seed,
     check_signal,
 )
@@ -1136,6 +1137,7 @@ def estimate_number_of_clusters(
         n_references = n_ref
     metric = check_choice(metric, "metric", METRICS)
     max_clusters = check_int(max_clusters, "max_clusters", minimum=1)
+    check_max_clusters(max_clusters, signal)  # before arange(max_clusters)
     min_clusters = check_int(min_clusters, "min_clusters", minimum=1)
     if max_clusters < min_clusters:
         raise ValueError(

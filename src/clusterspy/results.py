@@ -64,6 +64,10 @@ _ARRAY_KEYS = (
     "model_data",
 )
 
+# Arrays that may come from the caller or the signal rather than being
+# computed by the analysis: copied when stored.
+_FROM_OUTSIDE = ("signal_mask", "projection_factors", "projection_mean")
+
 
 class ClusterResult:
     """Everything a cluster analysis produced, in arrays.
@@ -231,6 +235,10 @@ class ClusterResult:
         for key in _ARRAY_KEYS:
             if key == "navigation_shape":
                 out[key] = np.asarray(self.navigation_shape, dtype=np.int64)
+            elif key in _FROM_OUTSIDE and getattr(self, key) is not None:
+                # the caller's mask, the signal's decomposition: never aliased,
+                # so that editing them later cannot change the stored result
+                out[key] = np.array(getattr(self, key), copy=True)
             else:
                 out[key] = getattr(self, key)
         out["parameters"] = json.dumps(self.parameters, sort_keys=True)
