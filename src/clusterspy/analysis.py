@@ -42,6 +42,7 @@ from .validation import (
     check_show_progressbar,
     check_signal,
     plan_feature_count,
+    reads_data,
 )
 
 __all__ = [
@@ -96,6 +97,7 @@ def _describe(obj):
     return repr(obj)
 
 
+@reads_data  # a damaged file is named
 def cluster_analysis(
     signal,
     cluster_source,
@@ -235,7 +237,12 @@ def cluster_analysis(
     iterations) as long as all positions fit in the initialisation sample
     (``init_sample_size``); with ``n_init > 1`` the starts are compared on
     that sample and only the best runs over the data. Algorithms that cannot
-    stream are fitted on a seeded sample, with a warning. Lazy features that
+    stream are fitted on a seeded sample, with a warning. Mini-batch k-means
+    is the exception to "lazy equals eager": lazily it learns by
+    ``partial_fit`` over the blocks in order (``engine_kwargs["passes"]``
+    times), eagerly by ``MiniBatchKMeans.fit`` on random batches, so the two
+    give different (comparably good) clusterings for the same
+    ``random_state``; use ``"kmeans"`` where they must agree. Lazy features that
     are small (the decomposition loadings) are clustered in memory.
 
     Examples
@@ -1060,6 +1067,7 @@ def get_cluster_result(signal):
     return result
 
 
+@reads_data  # a damaged file is named
 def predict(result, signal, cluster_source=None, show_progressbar=None):
     """Assign the navigation positions of a new signal to fitted clusters.
 

@@ -50,6 +50,7 @@ from .validation import (
     check_max_clusters,
     check_random_state_seed,
     check_signal,
+    reads_data,
 )
 
 __all__ = [
@@ -971,6 +972,7 @@ def _check_n_samples(n_kept, max_clusters):
         )
 
 
+@reads_data  # a damaged file is named
 def estimate_number_of_clusters(
     signal,
     cluster_source,

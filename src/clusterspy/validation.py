@@ -23,6 +23,7 @@ __all__ = [
     "check_show_progressbar",
     "plan_feature_count",
     "check_max_clusters",
+    "reads_data",
 ]
 
 
@@ -266,3 +267,63 @@ def check_max_clusters(max_clusters, signal, name="max_clusters"):
             f"positions to cluster ({n})."
         )
     return max_clusters
+
+
+# Modules whose errors mean the data could not be read from its file.
+_STORAGE_MODULES = ("numcodecs", "zarr", "h5py", "blosc", "hdf5plugin", "rsciio")
+
+
+def _from_storage(err):
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        tb = err.__traceback__
+        while tb is not None:
+            module = tb.tb_frame.f_globals.get("__name__", "") or ""
+            if module.split(".")[0] in _STORAGE_MODULES:
+                return True
+            tb = tb.tb_next
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def _file_of(signal):
+    import os
+
+    tmp = signal.tmp_parameters
+    folder = tmp.get_item("folder", "")
+    name = tmp.get_item("filename", "")
+    if not name:
+        return "the signal's file"
+    return repr(os.path.join(folder, name + tmp.get_item("extension", "")))
+
+
+def reads_data(func):
+    """Decorate a public function so that unreadable data name their file.
+
+    A lazy signal reads its file while clusterspy computes; a damaged chunk
+    then fails deep inside the storage library (a bare "error during blosc
+    decompression"). Such errors are re-raised as ``OSError`` naming the
+    file and what to do; every other error passes unchanged.
+    """
+    import functools
+
+    from hyperspy.signal import BaseSignal
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Exception as err:
+            if not _from_storage(err):
+                raise
+            signals = [a for a in (*args, *kwargs.values()) if isinstance(a, BaseSignal)]
+            where = _file_of(signals[0]) if signals else "the signal's file"
+            raise OSError(
+                f"Reading the data of {where} failed ({type(err).__name__}: {err}): "
+                "part of the file is damaged or unreadable. Load it again, or copy "
+                "it again from its source (`signal.compute()` on the lazy signal "
+                "shows whether the whole file can be read)."
+            ) from err
+
+    return wrapper
