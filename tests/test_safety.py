@@ -318,3 +318,10 @@ def test_sigint_stops_estimate_number_of_clusters_promptly(tiny):
     finally:
         _SlowKMeans.release.set()
         timer.join()
+
+
+def test_predict_refuses_a_non_signal(tiny):
+    s, _ = tiny
+    s.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
+    with pytest.raises(TypeError, match="`signal` must be a HyperSpy signal"):
+        s.clusterspy.predict(np.ones((4, 64)))

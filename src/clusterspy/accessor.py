@@ -100,7 +100,9 @@ class ClusterspyAccessor:
         """Assign another signal's navigation positions to this signal's
         clusters; see :func:`clusterspy.predict`."""
         from .sources import as_feature_signal
+        from .validation import check_signal
 
+        check_signal(signal)  # before reading .data: a clear TypeError
         return analysis.predict(
             self.result, as_feature_signal(signal), cluster_source, show_progressbar
         )
