@@ -63,9 +63,7 @@ def test_every_dtype_eager_equals_lazy_and_the_float64_reference(
     np.testing.assert_array_equal(labels["eager"], labels["lazy"])
     assert adjusted_rand_score(labels["ref"], labels["eager"]) == 1.0
     # and predict gives the fitted labels back, in the same dtype
-    np.testing.assert_array_equal(
-        t.clusterspy.predict(t).data.ravel(), labels["eager"]
-    )
+    np.testing.assert_array_equal(t.clusterspy.predict(t).data.ravel(), labels["eager"])
 
 
 @pytest.mark.parametrize("lazy", [False, True])
@@ -243,7 +241,9 @@ def test_a_damaged_zarr_chunk_names_the_file(tiny, tmp_path):
     s.save(path, chunks=(4, 4, 64))
     chunks = [
         f
-        for f in glob.glob(str(path / "Experiments" / "*" / "data" / "**"), recursive=True)
+        for f in glob.glob(
+            str(path / "Experiments" / "*" / "data" / "**"), recursive=True
+        )
         if os.path.isfile(f) and not os.path.basename(f).startswith(".")
     ]
     with open(chunks[0], "wb") as f:
@@ -325,3 +325,17 @@ def test_predict_refuses_a_non_signal(tiny):
     s.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
     with pytest.raises(TypeError, match="`signal` must be a HyperSpy signal"):
         s.clusterspy.predict(np.ones((4, 64)))
+
+
+def test_estimate_records_a_random_state_object_as_a_seed(tiny):
+    s, _ = tiny
+    t = s.deepcopy()
+    kwargs = {"max_clusters": 4, "metric": "silhouette", "n_jobs": 1}
+    clusterspy.estimate_number_of_clusters(
+        s, "signal", random_state=np.random.RandomState(3), **kwargs
+    )
+    first = clusterspy.get_cluster_metric(s)
+    seed = first.parameters["random_state"]
+    assert isinstance(seed, int)
+    clusterspy.estimate_number_of_clusters(t, "signal", random_state=seed, **kwargs)
+    np.testing.assert_array_equal(clusterspy.get_cluster_metric(t).values, first.values)

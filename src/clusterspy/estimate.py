@@ -1046,7 +1046,8 @@ def estimate_number_of_clusters(
     random_state : int, numpy.random.RandomState or None
         Seeds the fit sample, the silhouette sample, the gap references and
         the algorithm. The same int gives the same curves and ``k``;
-        ``None`` draws a seed and records it in the stored parameters.
+        ``None`` draws a seed and records it in the stored parameters; a
+        RandomState gives a seed drawn from it, recorded the same way.
     show_progressbar : bool or None
         Show a progress bar over ``k`` (and dask's while lazy data are
         read); ``None`` follows HyperSpy's preferences.
@@ -1169,7 +1170,7 @@ def estimate_number_of_clusters(
         signal_mask,
         nan_policy,
     )
-    seed = check_random_state_seed(random_state)
+    seed = check_random_state_seed(random_state, draw=True)  # recordable seed
     factory, algorithm_name, example = _estimator_factory(
         algorithm, kwargs, seed, metric, int(ks[0]) if ks[0] > 1 else 2
     )
