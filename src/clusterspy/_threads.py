@@ -62,7 +62,17 @@ def thread_map(func, items, n_jobs):
     thread for the duration (a process-wide setting) and every worker to one
     OpenMP thread. Results come back in the order of ``items``; the first
     exception is raised once the running calls have finished, and calls not
-    yet started are cancelled.
+    yet started are cancelled. An interrupt (``KeyboardInterrupt``, from
+    Ctrl-C or raised by a call) cancels the calls not yet started and is
+    raised at once, without waiting for the running ones: they cannot be
+    stopped from outside, and finish in the background, their results
+    discarded.
+
+    Examples
+    --------
+    >>> from clusterspy._threads import thread_map
+    >>> thread_map(lambda x: x * x, range(4), 2)
+    [0, 1, 4, 9]
     """
     items = list(items)
     n_jobs = min(int(n_jobs), len(items))
@@ -74,9 +84,16 @@ def thread_map(func, items, n_jobs):
         pool = ThreadPoolExecutor(n_jobs, initializer=_one_openmp_thread)
         try:
             futures = [pool.submit(func, item) for item in items]
-            return [future.result() for future in futures]
-        finally:
+            results = [future.result() for future in futures]
+        except Exception:
             pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        except BaseException:
+            # KeyboardInterrupt (or SystemExit): return promptly
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return results
 
 
 def locked(callback):

@@ -17,6 +17,7 @@ from .editing import get_cluster_members, merge_clusters, split_cluster
 from .interactive import plot_cluster_explorer
 from .sources import as_feature_signal
 from .tables import get_cluster_table
+from .validation import check_signal
 
 __all__ = ["ClusterspyAccessor", "register_accessor", "ACCESSOR_NAME"]
 
@@ -106,6 +107,7 @@ class ClusterspyAccessor:
     def predict(self, signal, cluster_source=None, show_progressbar=None):
         """Assign another signal's navigation positions to this signal's
         clusters; see :func:`clusterspy.predict`."""
+        check_signal(signal)  # before reading .data: a clear TypeError
         return prediction.predict(
             self.result, as_feature_signal(signal), cluster_source, show_progressbar
         )

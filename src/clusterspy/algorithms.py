@@ -14,7 +14,12 @@ import numpy as np
 from .preprocessing import _clone, _validate_params
 from .validation import check_int
 
-__all__ = ["ALGORITHM_NAMES", "make_estimator", "fit_labels"]
+__all__ = [
+    "ALGORITHM_NAMES",
+    "make_estimator",
+    "fit_labels",
+    "check_estimator_inputs",
+]
 
 #: Algorithm names, with the scikit-learn class each one builds.
 ALGORITHM_NAMES = {
@@ -147,9 +152,10 @@ def make_estimator(algorithm, kwargs, random_state):
                 "(dbscan) or `min_cluster_size` (hdbscan) instead."
             )
     elif n_clusters is None:
-        if not (
-            name == "agglomerative" and kwargs.get("distance_threshold") is not None
-        ):
+        if name == "agglomerative" and kwargs.get("distance_threshold") is not None:
+            # scikit-learn wants n_clusters=None explicitly (its default is 2)
+            kwargs["n_clusters"] = None
+        else:
             raise ValueError(
                 f"`n_clusters` must be given for algorithm={name!r} (for "
                 "example n_clusters=3); use `estimate_number_of_clusters` to "
@@ -157,6 +163,11 @@ def make_estimator(algorithm, kwargs, random_state):
             )
     else:
         n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
+        if name == "agglomerative" and kwargs.get("distance_threshold") is not None:
+            raise ValueError(
+                "Give either `n_clusters` or `distance_threshold` for "
+                "algorithm='agglomerative', not both (pass n_clusters=None)."
+            )
         if name == "gaussian_mixture":
             kwargs["n_components"] = n_clusters
         else:
@@ -219,3 +230,72 @@ def fit_labels(estimator, X):
     if hasattr(estimator, "predict_proba"):
         membership = np.asarray(estimator.predict_proba(X), dtype=np.float64)
     return labels, membership
+
+
+def check_estimator_inputs(estimator, n_samples, n_features, engine_kwargs=None):
+    """Estimator-specific checks that need the data's size, not the data.
+
+    Run before any work, so that a bad combination is named here rather than
+    deep inside scikit-learn after the data were read.
+
+    Parameters
+    ----------
+    estimator : object
+        The unfitted estimator.
+    n_samples : int
+        Navigation positions to cluster (not masked).
+    n_features : int or None
+        Features per position, as the estimator sees them (``None``: not
+        known before the preprocessing runs; ``init`` is then not checked).
+    engine_kwargs : dict or None
+        The checked ``engine_kwargs`` of ``cluster_analysis``.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter and the value expected.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.cluster import KMeans
+    >>> from clusterspy.algorithms import check_estimator_inputs
+    >>> check_estimator_inputs(KMeans(2, init=np.zeros((2, 3))), 10, 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: `init` must be an array of shape (n_clusters, n_features) = (2, 4); got shape (2, 3).
+    """
+    params = estimator.get_params() if hasattr(estimator, "get_params") else {}
+    k = requested_n_clusters(estimator)
+    init = params.get("init")
+    if (
+        k is not None
+        and n_features is not None
+        and init is not None
+        and not isinstance(init, str)
+    ):
+        if not callable(init):
+            shape = np.shape(init)
+            if shape != (k, n_features):
+                raise ValueError(
+                    "`init` must be an array of shape (n_clusters, n_features) = "
+                    f"({k}, {n_features}); got shape {shape}."
+                )
+    for key in ("init_sample_size", "fit_sample_size"):
+        size = (engine_kwargs or {}).get(key)
+        if size is not None and k is not None and size < k:
+            raise ValueError(
+                f"`engine_kwargs['{key}']` must be >= n_clusters ({k}), so that the "
+                f"sample can hold every cluster; got {size}."
+            )
+    for key in ("min_cluster_size", "min_samples"):
+        value = params.get(key)
+        if (
+            type(estimator).__name__ == "HDBSCAN"
+            and isinstance(value, (int, np.integer))
+            and value > n_samples
+        ):
+            raise ValueError(
+                f"`{key}` must be <= the number of navigation positions clustered "
+                f"({n_samples}); got {value}."
+            )

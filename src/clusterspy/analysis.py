@@ -25,7 +25,12 @@ import numpy as np
 from . import _compute
 from ._utils.provenance import describe as _describe
 from ._utils.provenance import versions as _versions
-from .algorithms import canonical_name, make_estimator, requested_n_clusters
+from .algorithms import (
+    canonical_name,
+    check_estimator_inputs,
+    make_estimator,
+    requested_n_clusters,
+)
 from .cluster_stats import compute_cluster_signals
 from .engines import ENGINE_FITS, ENGINES, FitRequest, choose_engine
 from .features import FeaturePlan, plan_features
@@ -35,11 +40,19 @@ from .results import (
     ClusterResult,
     get_cluster_result,
     json_safe,
-    pickle_model,
+    store_model,
     store_result,
 )
 from .sources import _as_numpy, _is_dask, resolve_source
-from .validation import check_bool, check_choice, check_int, check_random_state_seed
+from .validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_random_state_seed,
+    check_show_progressbar,
+    plan_feature_count,
+    reads_data,
+)
 
 # FeaturePlan, plan_features, get_cluster_result and predict live in their own
 # modules; they stay importable from here, where they used to be.
@@ -54,6 +67,7 @@ __all__ = [
 _ENGINE_KWARGS = ("init_sample_size", "fit_sample_size", "passes")
 
 
+@reads_data  # a damaged file is named
 def cluster_analysis(
     signal,
     cluster_source,
@@ -125,7 +139,8 @@ def cluster_analysis(
         If True, return the fitted estimator.
     random_state : int, numpy.random.RandomState or None
         Seed for the algorithm. ``None`` draws a seed and records it in the
-        result's parameters, so every result can be reproduced.
+        result's parameters, so every result can be reproduced; a
+        RandomState gives a seed drawn from it, recorded the same way.
     nan_policy : {"raise", "mask"}
         What to do with navigation positions whose features are NaN or
         infinite: raise an error (default) or exclude them like masked ones.
@@ -192,7 +207,12 @@ def cluster_analysis(
     iterations) as long as all positions fit in the initialisation sample
     (``init_sample_size``); with ``n_init > 1`` the starts are compared on
     that sample and only the best runs over the data. Algorithms that cannot
-    stream are fitted on a seeded sample, with a warning. Lazy features that
+    stream are fitted on a seeded sample, with a warning. Mini-batch k-means
+    is the exception to "lazy equals eager": lazily it learns by
+    ``partial_fit`` over the blocks in order (``engine_kwargs["passes"]``
+    times), eagerly by ``MiniBatchKMeans.fit`` on random batches, so the two
+    give different (comparably good) clusterings for the same
+    ``random_state``; use ``"kmeans"`` where they must agree. Lazy features that
     are small (the decomposition loadings) are clustered in memory.
 
     Examples
@@ -296,14 +316,18 @@ def _validate(
     centers = _resolve_centers(
         signal, plan.source, source_for_centers, number_of_components
     )
-    seed = check_random_state_seed(random_state)
+    seed = check_random_state_seed(random_state, draw=True)  # recordable seed
     estimator, algorithm_name, grid = _make_estimator(algorithm, kwargs, seed)
     return_info = check_bool(return_info, "return_info")
+    show_progressbar = check_show_progressbar(show_progressbar)
     k_requested = requested_n_clusters(estimator)
     plan.check_enough_samples(k_requested)
     _check_membership_threshold(membership_threshold, estimator, algorithm_name)
     engine = check_choice(engine, "engine", ENGINES)
     options = _check_engine_kwargs(engine_kwargs)
+    check_estimator_inputs(
+        estimator, int(plan.keep.sum()), plan_feature_count(plan), options
+    )
     engine = choose_engine(engine, _is_dask(plan.source.features()))
     if grid and engine != "memory":
         raise ValueError(
@@ -507,7 +531,7 @@ def _build_result(signal, call, fit, ordered, signals):
         centers_axes=json_safe(centers.signal_axes_dicts()),
         centers_signal_type=centers.signal.metadata.Signal.signal_type or "",
         centers_source=centers.kind,
-        _model_bytes=pickle_model(call.plan.preprocessor, fit.estimator),
+        model_data=store_model(call.plan.preprocessor, fit.estimator),
         **signals,
     )
 

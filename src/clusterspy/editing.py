@@ -31,7 +31,7 @@ from .results import (
     ClusterResult,
     get_cluster_result,
     json_safe,
-    pickle_model,
+    store_model,
     store_result,
 )
 
@@ -124,9 +124,9 @@ def _finish(signal, result, labels, centers, distances, membership, edit):
     edit["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
     parameters["edits"] = list(parameters.get("edits", [])) + [edit]
     model = None
-    if result._model_bytes is not None:
+    if result.model_data is not None:
         preprocessor, _ = result.model
-        model = pickle_model(preprocessor, None)
+        model = store_model(preprocessor, None)
     return ClusterResult(
         labels=labels,
         n_clusters=k,
@@ -145,7 +145,7 @@ def _finish(signal, result, labels, centers, distances, membership, edit):
         centers_axes=result.centers_axes,
         centers_signal_type=result.centers_signal_type,
         centers_source=result.centers_source,
-        _model_bytes=model,
+        model_data=model,
         **signals,
     )
 

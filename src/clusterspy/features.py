@@ -23,7 +23,7 @@ from .sources import (
     navigation_mask_to_flat,
     resolve_source,
 )
-from .validation import check_choice, check_signal
+from .validation import as_working_float, check_choice, check_signal
 
 __all__ = ["FeaturePlan", "plan_features"]
 
@@ -113,7 +113,7 @@ class FeaturePlan:
         if _is_dask(X):
             with _progress(show_progressbar):
                 X = np.asarray(X.compute())
-        return X
+        return as_working_float(X)  # no float16 sums of squares (overflow)
 
     def compute(self, show_progressbar=None, k=None):
         """Return ``(Xp, keep)``: preprocessed features of the kept positions.

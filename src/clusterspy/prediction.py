@@ -7,14 +7,21 @@ import numpy as np
 from . import _compute
 from ._utils.progress import progress as _progress
 from .pca import PCAModel
-from .results import NOISE, ClusterResult
+from .results import MASKED, NOISE, ClusterResult
 from .signals import navigation_map
 from .sources import _is_dask, _is_signal, navigation_coordinates
-from .validation import check_signal
+from .validation import (
+    check_predict_features,
+    check_predict_signal,
+    check_show_progressbar,
+    check_signal,
+    reads_data,
+)
 
 __all__ = ["predict"]
 
 
+@reads_data  # a damaged file is named
 def predict(result, signal, cluster_source=None, show_progressbar=None):
     """Assign the navigation positions of a new signal to fitted clusters.
 
@@ -55,7 +62,10 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
     check_signal(signal)
     kind = result.parameters["cluster_source_kind"]
     feature_signal = _feature_signal(kind, signal, cluster_source)
+    check_predict_signal(result, feature_signal)
+    show_progressbar = check_show_progressbar(show_progressbar)
     X = _read_rows(feature_signal, show_progressbar)
+    X, finite = check_predict_features(X, result.parameters.get("nan_policy"))
     if kind == "pca":  # projected as the fitted data were (clusterspy.pca)
         X = PCAModel.from_dict(result.parameters["pca"]["model"]).transform(X)
     elif kind in ("decomposition", "bss"):
@@ -63,6 +73,7 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
     else:
         X = _features(result, X, signal)
     labels = _assign(result, X)
+    labels = np.where(finite, labels, MASKED)  # nan_policy="mask"
     out = navigation_map(
         signal, labels.reshape(signal.axes_manager.navigation_shape[::-1])
     )

@@ -24,13 +24,12 @@ belong to no cluster:
 from __future__ import annotations
 
 import json
-import pickle
 import warnings
 
 import numpy as np
 
 from .sources import _as_numpy
-from .validation import check_choice, check_signal
+from .validation import check_choice, check_signal, check_stored_array
 
 __all__ = [
     "ClusterResult",
@@ -49,7 +48,11 @@ UNASSIGNED = -3
 #: Cluster signals computed for every result.
 CLUSTER_SIGNAL_KINDS = ("mean", "sum", "centroid", "std", "count")
 
-_FORMAT_VERSION = 1
+# Version 2 stores the fitted model as data (``model_data``, see
+# :mod:`clusterspy.persistence`); version 1 (clusterspy 0.1.0) stored it
+# pickled (``model``), which is read but never unpickled.
+_FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 
 # Keys of the stored dictionary holding arrays; everything else is a scalar
 # or a string.
@@ -69,8 +72,12 @@ _ARRAY_KEYS = (
     "navigation_shape",
     "projection_factors",
     "projection_mean",
-    "model",
+    "model_data",
 )
+
+# Arrays that may come from the caller or the signal rather than being
+# computed by the analysis: copied when stored.
+_FROM_OUTSIDE = ("signal_mask", "projection_factors", "projection_mean")
 
 
 class ClusterResult:
@@ -109,6 +116,8 @@ class ClusterResult:
 
     def __init__(self, **fields):
         self._model = None
+        self.model_data = None
+        self._legacy_pickle = False
         for key, value in fields.items():
             setattr(self, key, value)
 
@@ -160,30 +169,64 @@ class ClusterResult:
     # -- the fitted model ------------------------------------------------------------
     @property
     def model(self):
-        """The fitted ``(preprocessor, estimator)`` pair, or ``None``.
+        """The fitted ``(preprocessor, estimator)`` pair.
 
-        Stored pickled with the result so that ``predict`` works after a
-        deep copy or a save/load round trip. Unpickling runs code named in
-        the file: only use ``predict`` on result files you trust.
+        Stored as data with the result (arrays and parameters of
+        allow-listed classes, see :mod:`clusterspy.persistence`), so that
+        ``predict`` works after a deep copy or a save/load round trip; reading
+        a result file never runs code from it. The estimator is ``None`` where
+        it could not be stored as data (``predict`` then uses the nearest
+        cluster centre).
+
+        Raises
+        ------
+        RuntimeError
+            For results written by clusterspy 0.1.0, whose model was pickled:
+            pickles are never loaded (they can run code); run the analysis
+            again to store the model as data.
         """
-        if self._model_bytes is None:
-            raise RuntimeError(
-                "The fitted pipeline of this result could not be stored (it cannot "
-                "be pickled), so `predict` is not available."
-            )
-        if self._model is None:
-            stored = self.versions.get("scikit-learn")
-            import sklearn
-
-            if stored and stored != sklearn.__version__:
-                warnings.warn(
-                    f"The model was fitted with scikit-learn {stored} and is "
-                    f"loaded with {sklearn.__version__}; predictions may differ.",
-                    UserWarning,
-                    stacklevel=3,
+        if self._model is not None:
+            return self._model
+        if self.model_data is None:
+            if getattr(self, "_legacy_pickle", False):
+                raise RuntimeError(
+                    "This result was saved by clusterspy 0.1.0 with its fitted model "
+                    "pickled; pickles are never loaded (unpickling a file can run "
+                    "code), so the model is not restored and `predict` is not "
+                    "available. Run `cluster_analysis` again to store the model as "
+                    "data. Labels, centres and cluster signals are unaffected."
                 )
-            self._model = pickle.loads(self._model_bytes.tobytes())  # noqa: S301
-        return self._model
+            raise RuntimeError(
+                "The fitted pipeline of this result was not stored, so `predict` "
+                "is not available."
+            )
+        from .persistence import UnsafeModelError, load_model, missing_parts
+
+        try:
+            missing = missing_parts(self.model_data)
+            pair = load_model(self.model_data)
+        except UnsafeModelError as err:
+            raise RuntimeError(
+                f"The stored model of this result is not restored: {err}. Run "
+                "`cluster_analysis` again."
+            ) from None
+        if "preprocessor" in missing:
+            raise RuntimeError(
+                f"The fitted preprocessing {missing['preprocessor']} could not be "
+                "stored as data, so `predict` is not available for this result."
+            )
+        stored = self.versions.get("scikit-learn")
+        import sklearn
+
+        if stored and stored != sklearn.__version__:
+            warnings.warn(
+                f"The model was fitted with scikit-learn {stored} and is "
+                f"loaded with {sklearn.__version__}; predictions may differ.",
+                UserWarning,
+                stacklevel=3,
+            )
+        self._model = pair
+        return pair
 
     def predict(self, signal, cluster_source=None, show_progressbar=None):
         """Assign the navigation positions of another signal to these clusters.
@@ -204,10 +247,12 @@ class ClusterResult:
         """Return the storable dictionary (arrays, numbers, strings)."""
         out = {"format_version": _FORMAT_VERSION, "n_clusters": int(self.n_clusters)}
         for key in _ARRAY_KEYS:
-            if key == "model":
-                out[key] = self._model_bytes
-            elif key == "navigation_shape":
+            if key == "navigation_shape":
                 out[key] = np.asarray(self.navigation_shape, dtype=np.int64)
+            elif key in _FROM_OUTSIDE and getattr(self, key) is not None:
+                # the caller's mask, the signal's decomposition: never aliased,
+                # so that editing them later cannot change the stored result
+                out[key] = np.array(getattr(self, key), copy=True)
             else:
                 out[key] = getattr(self, key)
         out["parameters"] = json.dumps(self.parameters, sort_keys=True)
@@ -224,17 +269,22 @@ class ClusterResult:
         Arrays may come back lazy (from a lazily loaded file); they are small
         (navigation-sized at most) and are computed here.
         """
-        version = int(stored.get("format_version", 0))
-        if version != _FORMAT_VERSION:
+        version = stored.get("format_version", 0)
+        version = int(version) if isinstance(version, (int, np.integer)) else version
+        if version not in _READABLE_VERSIONS:
             raise ValueError(
                 f"Stored clusterspy results have format version {version}; this "
-                f"clusterspy reads version {_FORMAT_VERSION}."
+                f"clusterspy reads version 1 or {_FORMAT_VERSION}."
             )
         fields = {}
         for key in _ARRAY_KEYS:
             value = stored.get(key)
-            fields[key] = None if value is None else _as_numpy(value)
-        fields["_model_bytes"] = fields.pop("model")
+            # never an object array: those are where pickles would hide
+            fields[key] = None if value is None else check_stored_array(
+                _as_numpy(value), key
+            )
+        # clusterspy 0.1.0's pickled model: noted, never read
+        fields["_legacy_pickle"] = stored.get("model") is not None
         fields["navigation_shape"] = tuple(int(n) for n in fields["navigation_shape"])
         fields["n_clusters"] = int(stored["n_clusters"])
         fields["parameters"] = json.loads(stored["parameters"])
@@ -245,44 +295,36 @@ class ClusterResult:
         return cls(**fields)
 
 
-def pickle_model(preprocessor, estimator):
-    """Pickle the fitted pair into a uint8 array (storable in HDF5 and zarr).
+def store_model(preprocessor, estimator):
+    """The fitted pair as data for :class:`ClusterResult` (``model_data``).
 
-    Per-sample attributes (``labels_``) are dropped first: the result holds
-    the labels already, and the model must stay small. An estimator that
-    cannot be pickled (a class defined inside a function, say) is left out,
-    with a warning: ``predict`` then assigns samples to the nearest centre.
-    Returns ``None`` if even the preprocessing cannot be pickled.
+    See :func:`clusterspy.persistence.dump_model`: arrays and parameters of
+    allow-listed classes, never a pickle. Per-sample attributes
+    (``labels_``) are dropped. A part that cannot be stored as data is
+    reported with a warning: without the estimator ``predict`` assigns
+    samples to the nearest cluster centre; without the preprocessing
+    ``predict`` is not available.
     """
-    import copy
+    from .persistence import dump_model, missing_parts
 
-    if estimator is not None and hasattr(estimator, "labels_"):
-        estimator = copy.copy(estimator)
-        try:
-            del estimator.labels_
-        except AttributeError:  # a read-only property: keep it
-            pass
-    for pair in ((preprocessor, estimator), (preprocessor, None)):
-        try:
-            payload = pickle.dumps(pair, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, AttributeError, TypeError) as err:
-            reason = err
-            continue
-        if pair[1] is None and estimator is not None:
-            warnings.warn(
-                f"The fitted {type(estimator).__name__} cannot be stored ({reason}); "
-                "`predict` will assign samples to the nearest cluster centre.",
-                UserWarning,
-                stacklevel=3,
-            )
-        return np.frombuffer(payload, dtype=np.uint8).copy()
-    warnings.warn(
-        f"The fitted preprocessing cannot be stored ({reason}); `predict` will not "
-        "be available for this result.",
-        UserWarning,
-        stacklevel=3,
-    )
-    return None
+    packed = dump_model(preprocessor, estimator)
+    missing = missing_parts(packed)
+    if "preprocessor" in missing:
+        warnings.warn(
+            f"The fitted preprocessing {missing['preprocessor']} cannot be stored "
+            "as data; `predict` will not be available for this result.",
+            UserWarning,
+            stacklevel=3,
+        )
+    elif "estimator" in missing:
+        warnings.warn(
+            f"The fitted {missing['estimator']} cannot be stored as data; "
+            "`predict` will assign samples to the nearest cluster centre.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return packed
+
 
 
 def json_safe(value):

@@ -32,6 +32,7 @@ from .._compute import (
     pairwise_distances_to,
 )
 from .._utils.progress import progress as _progress
+from ..validation import as_working_float
 
 __all__ = ["RowBlocks", "as_row_blocks"]
 
@@ -195,8 +196,7 @@ class RowBlocks:
 def _block_features(block, transform):
     X = np.asarray(block)
     X = X.reshape(-1, X.shape[-1])
-    if not np.issubdtype(X.dtype, np.floating):
-        X = X.astype(np.float64)
+    X = as_working_float(X)  # float64 for integers, float32 for float16
     if transform is not None:
         X = transform.transform(X)
     return X

@@ -24,8 +24,10 @@ from ..validation import (
     check_bool,
     check_choice,
     check_int,
+    check_max_clusters,
     check_random_state_seed,
     check_signal,
+    reads_data,
 )
 from ._fitting import _N_INIT, _seed_sequence
 from .curve import DEFAULT_SAMPLE_SIZE, metric_curve
@@ -219,6 +221,7 @@ def _check_n_samples(n_kept, max_clusters):
         )
 
 
+@reads_data  # a damaged file is named
 def estimate_number_of_clusters(
     signal,
     cluster_source,
@@ -292,7 +295,8 @@ def estimate_number_of_clusters(
     random_state : int, numpy.random.RandomState or None
         Seeds the fit sample, the silhouette sample, the gap references and
         the algorithm. The same int gives the same curves and ``k``;
-        ``None`` draws a seed and records it in the stored parameters.
+        ``None`` draws a seed and records it in the stored parameters; a
+        RandomState gives a seed drawn from it, recorded the same way.
     show_progressbar : bool or None
         Show a progress bar over ``k`` (and dask's while lazy data are
         read); ``None`` follows HyperSpy's preferences.
@@ -380,6 +384,7 @@ def estimate_number_of_clusters(
     check_signal(signal)
     n_references = _n_ref_alias(n_references, kwargs)
     search = _check_search(
+        signal,
         metric,
         min_clusters,
         max_clusters,
@@ -400,7 +405,7 @@ def estimate_number_of_clusters(
         signal_mask,
         nan_policy,
     )
-    seed = check_random_state_seed(random_state)
+    seed = check_random_state_seed(random_state, draw=True)  # recordable seed
     ks = search.ks
     factory, algorithm_name, example = _estimator_factory(
         algorithm, kwargs, seed, search.metric, int(ks[0]) if ks[0] > 1 else 2
@@ -473,6 +478,7 @@ def _n_ref_alias(n_references, kwargs):
 
 
 def _check_search(
+    signal,
     metric,
     min_clusters,
     max_clusters,
@@ -486,6 +492,7 @@ def _check_search(
     """Validate the settings of the search, in the order of the signature."""
     metric = check_choice(metric, "metric", METRICS)
     max_clusters = check_int(max_clusters, "max_clusters", minimum=1)
+    check_max_clusters(max_clusters, signal)  # before arange(max_clusters)
     min_clusters = check_int(min_clusters, "min_clusters", minimum=1)
     if max_clusters < min_clusters:
         raise ValueError(
