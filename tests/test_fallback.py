@@ -47,3 +47,17 @@ def test_estimate_without_loops_equals_estimate_with_them(monkeypatch):
     np.testing.assert_allclose(
         s.clusterspy.get_cluster_metric().values, curve, rtol=1e-9
     )
+
+
+def test_missing_zarr_names_the_extra(monkeypatch):
+    import sys
+
+    import pytest
+
+    monkeypatch.setitem(sys.modules, "zarr", None)  # import zarr raises ImportError
+    with pytest.raises(
+        ImportError,
+        match=r'^Writing \.zspy files needs zarr, an optional dependency: install it '
+        r'with `pip install "clusterspy\[zspy\]"` \(or `conda install zarr`\)\.$',
+    ):
+        _fallback.require_zspy()

@@ -48,3 +48,34 @@ def report_missing_compiled(module):
         module,
     )
     return True
+
+
+def require_zspy(what="Writing .zspy files"):
+    """Raise a clear ImportError if the optional zarr support is missing.
+
+    ``.zspy`` files are read and written by RosettaSciIO with zarr, which is
+    not a core dependency of clusterspy: the ``zspy`` extra installs the zarr
+    versions RosettaSciIO supports.
+
+    Parameters
+    ----------
+    what : str
+        What needs zarr, to start the message.
+
+    Raises
+    ------
+    ImportError
+        Naming the extra to install.
+
+    Examples
+    --------
+    >>> from clusterspy._fallback import require_zspy
+    >>> require_zspy()  # nothing happens where zarr is installed
+    """
+    try:
+        import zarr  # noqa: F401
+    except ImportError as error:
+        raise ImportError(
+            f"{what} needs zarr, an optional dependency: install it with "
+            "`pip install \"clusterspy[zspy]\"` (or `conda install zarr`)."
+        ) from error
