@@ -4,6 +4,7 @@ package, and generated data with known ground truth.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -201,7 +202,15 @@ def eds_sem_map(lazy=False, return_image=False):
         if not isinstance(value, bool | np.bool_):
             raise TypeError(f"`{name}` must be True or False, not {value!r}.")
     # A file next to the module (package data): lazy signals read it later.
-    signals = hs.load(Path(__file__).parent / "data" / _EDS_SEM_FILE, lazy=bool(lazy))
+    with warnings.catch_warnings():
+        # HyperSpy 2.x warns about its own internal imports when it first
+        # reads a Bruker file: nothing the caller can act on.
+        warnings.filterwarnings(
+            "ignore", message=r"Importing `\w+` from `hyperspy\._signals"
+        )
+        signals = hs.load(
+            Path(__file__).parent / "data" / _EDS_SEM_FILE, lazy=bool(lazy)
+        )
     image = next(s for s in signals if s.axes_manager.signal_dimension == 2)
     spectrum = signals[-1]
     return (spectrum, image) if return_image else spectrum
