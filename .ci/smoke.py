@@ -67,6 +67,19 @@ print(f"estimated k = {estimate}; adjusted Rand index at k = 3: {ari:.3f}")
 assert estimate == 3, estimate
 assert ari > 0.95, ari
 
+# The real map ships in the package (no ../shared in a fresh install).
+from clusterspy.datasets import eds_sem_map  # noqa: E402
+
+eds, image = eds_sem_map(return_image=True)
+assert eds.data.shape == (30, 30, 2048) and image.data.shape == (30, 30)
+assert eds.axes_manager.signal_axes[0].units == "keV"
+eds.clusterspy.cluster_analysis(
+    "signal", preprocessing="norm", n_clusters=4, random_state=0,
+    show_progressbar=False,
+)
+print("eds_sem_map():", eds.clusterspy.result)
+assert eds.clusterspy.result.counts.tolist() == [539, 227, 108, 26]
+
 missing = [r.getMessage() for r in records if "compiled loops are missing" in r.getMessage()]
 if args.expect_fallback:
     assert len(missing) == 1 and records[0].levelno == logging.INFO, missing
