@@ -50,8 +50,17 @@ extensions = [
     "myst_parser",
     "sphinx_gallery.gen_gallery",
     "sphinx_copybutton",
+    "matplotlib.sphinxext.plot_directive",
     "clusterspy_docs",
 ]
+
+# -- figures made at build time (``.. plot::`` in the guide pages) ----------------------
+# Each runs on the shipped real map or on small generated data: seconds each.
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 90)]
+plot_rcparams = {"figure.max_open_warning": 0}
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"

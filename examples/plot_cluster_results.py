@@ -8,15 +8,12 @@ cluster sizes, the distance of every pixel to each cluster centre and, for a
 Gaussian mixture, the probability of each cluster with a map of where the
 assignment is uncertain. Every plot uses the same colour for a cluster.
 
-The script runs on a generated spectrum image with known phases, then on a
-real EDS map (``../shared/data/eds_sem_30x30.bcf`` beside the repository;
-skipped when absent). Figures are saved as PNG into the folder given as the
-first command-line argument, by default ``examples/output/``::
-
-    python examples/plot_cluster_results.py [OUTPUT_FOLDER]
-
-The README figure ``docs/images/cluster_results.png`` is the first figure
-(``generated_cluster_results.png``).
+The script runs on a generated spectrum image with known phases, then on the
+real EDS map that ships with clusterspy
+(:func:`clusterspy.datasets.eds_sem_map`: Bruker EDS test file
+``30x30_instructively_packed_16bit_compressed.bcf`` from RosettaSciIO's test
+data, GPL-3.0). ``python examples/plot_cluster_results.py`` shows the figures;
+the README figure ``docs/images/cluster_results.png`` is the first one.
 """
 
 # %%
@@ -24,14 +21,14 @@ The README figure ``docs/images/cluster_results.png`` is the first figure
 # -----
 # The plotting functions take the signal first and return a matplotlib
 # figure; nothing is shown until ``plt.show()`` (or the notebook) does it.
-import sys
+import tempfile
 from pathlib import Path
 
-import hyperspy.api as hs
 import matplotlib.pyplot as plt
 from sklearn.metrics import adjusted_rand_score
 
 import clusterspy
+from clusterspy.datasets import eds_sem_map
 from clusterspy.export import export_cluster_results
 from clusterspy.plotting import (
     plot_cluster_distances,
@@ -40,19 +37,6 @@ from clusterspy.plotting import (
     plot_cluster_results,
     plot_cluster_signals,
 )
-
-# the gallery runs examples without __file__ (and offers them as notebooks)
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-OUTPUT = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "output"
-OUTPUT.mkdir(parents=True, exist_ok=True)
-EDS_FILE = HERE.parent.parent / "shared" / "data" / "eds_sem_30x30.bcf"
-
-
-def save(fig, name):
-    path = OUTPUT / f"{name}.png"
-    fig.savefig(path, dpi=120)
-    print(f"wrote {path}")
-
 
 # %%
 # A generated spectrum image
@@ -83,24 +67,20 @@ print(
 # The overview: label map, mean spectra with a band of one standard
 # deviation, and the number of pixels in each cluster.
 fig = plot_cluster_results(s)
-save(fig, "generated_cluster_results")
 
 # %%
 # One binary map per cluster, beside the merged map.
 fig = plot_cluster_labels(s, binary=True)
-save(fig, "generated_cluster_labels")
 
 # %%
 # Centroid spectra are single measured spectra (the member nearest each
 # cluster centre): noisier than the means, but real.
 fig = plot_cluster_signals(s, "centroid")
-save(fig, "generated_cluster_centroids")
 
 # %%
 # Distances to each cluster centre in the feature space: pixels far from
 # every centre are poorly described by all clusters.
 fig = plot_cluster_distances(s)
-save(fig, "generated_cluster_distances")
 
 # %%
 # Soft clustering
@@ -118,52 +98,46 @@ s.clusterspy.cluster_analysis(
     random_state=0,
 )
 fig = plot_cluster_membership(s)
-save(fig, "generated_cluster_membership")
 
 # %%
-# Everything at once: figures and result signals (``.hspy``) in a folder.
-paths = export_cluster_results(s, OUTPUT / "generated", dpi=100, overwrite=True)
-print(f"exported {len(paths)} files to {OUTPUT / 'generated'}")
+# Everything at once: figures and result signals (``.hspy``) in a folder
+# (here a temporary one).
+with tempfile.TemporaryDirectory() as folder:
+    paths = export_cluster_results(s, Path(folder) / "generated", dpi=60)
+    print("exported:", ", ".join(sorted(p.name for p in paths)))
 
 # %%
 # A real EDS map
 # --------------
 # A 30 x 30 pixel EDS spectrum image from a Bruker SEM (a chevkinite
 # sample). Counts are integers: decomposition needs floats.
-if EDS_FILE.is_file():
-    eds = hs.load(EDS_FILE)[-1]
-    eds.change_dtype("float32")
-    eds.decomposition(normalize_poissonian_noise=True, print_info=False)
-    eds.clusterspy.cluster_analysis(
-        "decomposition",
-        number_of_components=4,
-        preprocessing="norm",
-        n_clusters=4,
-        random_state=0,
-    )
-    print(clusterspy.get_cluster_result(eds))
-    # Above 10 keV there are no lines, and the zero-energy peak would set
-    # the y scale: draw 0.2 to 10 keV.
-    fig = plot_cluster_results(eds, signal_range=(0.2, 10.0))
-    save(fig, "eds_cluster_results")
-    fig = plot_cluster_signals(eds, "centroid", signal_range=(0.2, 10.0))
-    save(fig, "eds_cluster_centroids")
-    fig = plot_cluster_distances(eds)
-    save(fig, "eds_cluster_distances")
-    # Real grains have mixed pixels at their boundaries: there the mixture
-    # is uncertain.
-    eds.clusterspy.cluster_analysis(
-        "decomposition",
-        number_of_components=4,
-        preprocessing="norm",
-        algorithm="gaussian_mixture",
-        n_clusters=4,
-        random_state=0,
-    )
-    fig = plot_cluster_membership(eds)
-    save(fig, "eds_cluster_membership")
-else:
-    print(f"{EDS_FILE} is absent: skipping the EDS example.")
+eds = eds_sem_map()
+eds.change_dtype("float32")
+eds.decomposition(normalize_poissonian_noise=True, print_info=False)
+eds.clusterspy.cluster_analysis(
+    "decomposition",
+    number_of_components=4,
+    preprocessing="norm",
+    n_clusters=4,
+    random_state=0,
+)
+print(clusterspy.get_cluster_result(eds))
+# Above 10 keV there are no lines, and the zero-energy peak would set
+# the y scale: draw 0.2 to 10 keV.
+fig = plot_cluster_results(eds, signal_range=(0.2, 10.0))
+fig = plot_cluster_signals(eds, "centroid", signal_range=(0.2, 10.0))
+fig = plot_cluster_distances(eds)
+# Real grains have mixed pixels at their boundaries: there the mixture
+# is uncertain.
+eds.clusterspy.cluster_analysis(
+    "decomposition",
+    number_of_components=4,
+    preprocessing="norm",
+    algorithm="gaussian_mixture",
+    n_clusters=4,
+    random_state=0,
+)
+fig = plot_cluster_membership(eds)
 
 # %%
 # In a script, show the figures at the end; in a notebook they display

@@ -50,6 +50,7 @@ DOCS_IMAGES = HERE.parent / "docs" / "images" / "examples"
 IN_DOCS_BUILD = bool(os.environ.get("CLUSTERSPY_DOCS"))
 
 
+# sphinx_gallery_start_ignore
 def save(fig, name, output_dir, docs=False, dpi=100):
     """Save a figure as PNG into ``output_dir`` (and the docs images)."""
     paths = [Path(output_dir) / f"{name}.png"]
@@ -58,10 +59,11 @@ def save(fig, name, output_dir, docs=False, dpi=100):
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=dpi, bbox_inches="tight")
-        print(f"wrote {path}")
+        print(f"wrote {path.name}")
     if not IN_DOCS_BUILD:
         plt.close(fig)
     return paths[0]
+# sphinx_gallery_end_ignore
 
 
 # %%
@@ -203,6 +205,7 @@ def main(output_dir=HERE / "output", small=False, docs=False):
     return out
 
 
+# sphinx_gallery_start_ignore
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if a != "--docs"]
     main(
@@ -210,3 +213,4 @@ if __name__ == "__main__":
         small=IN_DOCS_BUILD,
         docs="--docs" in sys.argv[1:],
     )
+# sphinx_gallery_end_ignore

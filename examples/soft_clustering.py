@@ -62,6 +62,7 @@ IN_DOCS_BUILD = bool(os.environ.get("CLUSTERSPY_DOCS"))
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 
+# sphinx_gallery_start_ignore
 def save(fig, name, output_dir, docs=False):
     """Save a figure as PNG into ``output_dir`` (and the docs images)."""
     paths = [Path(output_dir) / f"{name}.png"]
@@ -70,10 +71,11 @@ def save(fig, name, output_dir, docs=False):
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=100, bbox_inches="tight")
-        print(f"wrote {path}")
+        print(f"wrote {path.name}")
     if not IN_DOCS_BUILD:
         plt.close(fig)
     return paths[0]
+# sphinx_gallery_end_ignore
 
 
 # %%
@@ -309,6 +311,7 @@ def main(output_dir=HERE / "output", small=False, docs=False):
     return {"gmm": gmm, "fcm": fcm, "fcm_m1.5": fcm_hard, "fractions": fractions}
 
 
+# sphinx_gallery_start_ignore
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if a != "--docs"]
     main(
@@ -316,3 +319,4 @@ if __name__ == "__main__":
         small=IN_DOCS_BUILD,
         docs="--docs" in sys.argv[1:],
     )
+# sphinx_gallery_end_ignore

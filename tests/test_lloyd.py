@@ -1,5 +1,6 @@
 """The compiled k-means loops against scikit-learn's KMeans, which they copy."""
 
+import os
 import threading
 import warnings
 
@@ -9,8 +10,13 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
-from clusterspy.engines import _lloyd, lloyd
-from clusterspy.engines.lloyd import fit_kmeans, kmeans_params
+if os.environ.get("CLUSTERSPY_EXPECT_COMPILED", "1") == "0":
+    # Only for a check of an install made without a compiler: there the loops
+    # are absent by design. Everywhere else (CI) a missing module fails below.
+    pytest.importorskip("clusterspy.engines._lloyd", reason="built without a compiler")
+
+from clusterspy.engines import _lloyd, lloyd  # noqa: E402
+from clusterspy.engines.lloyd import fit_kmeans, kmeans_params  # noqa: E402
 
 
 def _uniform(n=2000, d=3, seed=0):
@@ -37,7 +43,8 @@ def _assert_same_fit(X, k, **params):
 
 def test_extension_is_built():
     # CI installs from source: the compiled loops must be there, or every
-    # estimate silently falls back to scikit-learn.
+    # estimate silently falls back to scikit-learn (setup.py carries on without
+    # them when the build fails). CLUSTERSPY_EXPECT_COMPILED=0 skips this file.
     assert lloyd.AVAILABLE
 
 

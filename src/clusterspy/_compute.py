@@ -18,8 +18,11 @@ from ._threads import available_cores, thread_map
 try:
     from ._moments import shifted_sums as _shifted_sums
     from ._pairwise import distance_rows as _distance_rows
-except ImportError:  # a source tree whose extensions were not built
+except ImportError:  # installed without a C compiler: NumPy fallbacks, slower
     _shifted_sums = _distance_rows = None
+    from ._fallback import report_missing_compiled
+
+    report_missing_compiled("clusterspy._moments")
 
 # Rows per block are chosen so that a float64 block is about this many bytes:
 # small enough to stay in cache between the passes made over it (measured here:

@@ -26,8 +26,10 @@ from ..validation import check_int
 
 try:
     from ._lloyd import kmeans as _kmeans
-except ImportError:  # a source tree whose extension was not built
+except ImportError:  # installed without a C compiler: scikit-learn, slower
     _kmeans = None
+
+from .._fallback import report_missing_compiled
 
 __all__ = ["AVAILABLE", "MAX_FEATURES", "fit_kmeans", "kmeans_params"]
 
@@ -146,7 +148,10 @@ def kmeans_params(estimator, X):
     >>> kmeans_params(KMeans(3, algorithm="elkan"), np.zeros((10, 2))) is None
     True
     """
-    if not AVAILABLE or type(estimator) is not KMeans or not isinstance(X, np.ndarray):
+    if not AVAILABLE:
+        report_missing_compiled("clusterspy.engines._lloyd")
+        return None
+    if type(estimator) is not KMeans or not isinstance(X, np.ndarray):
         return None
     if X.ndim != 2 or not 1 <= X.shape[1] <= MAX_FEATURES or X.dtype != np.float64:
         return None  # scikit-learn fits float32 in float32; these loops in float64
