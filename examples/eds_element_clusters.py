@@ -36,8 +36,8 @@ import hyperspy.api as hs
 import matplotlib.pyplot as plt
 import numpy as np
 
+import clusterspy
 from clusterspy.plotting import (
-    find_reference_image,
     plot_cluster_results,
     plot_cluster_signals,
     plot_reference_image,
@@ -47,10 +47,6 @@ from clusterspy.plotting import (
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 # Set while the documentation is built: figures are left open for the gallery.
 IN_DOCS_BUILD = bool(os.environ.get("CLUSTERSPY_DOCS"))
-CANDIDATES = [
-    HERE.parent.parent / "shared" / "data" / "eds_sem_30x30.bcf",
-    Path("/work/shared/data/eds_sem_30x30.bcf"),
-]
 
 
 def save(fig, name, output_dir):
@@ -66,10 +62,11 @@ def save(fig, name, output_dir):
 # %%
 # The map
 # -------
-# ``hs.load`` gives the electron image first and the ``EDSSEMSpectrum``
-# last; the spectrum's ``metadata.Sample`` names the elements and lines.
-# Without the file, a generated map: three phases, each rich in one of Si,
-# Fe and Cu, with Poisson counts.
+# ``clusterspy.datasets.eds_sem_map`` loads the real Bruker map that ships
+# with clusterspy (an ``EDSSEMSpectrum``; ``metadata.Sample`` names the
+# elements and lines) and its electron image. ``generated_map`` makes a map
+# with known phases (each rich in one of Si, Fe and Cu, Poisson counts) to
+# check the element table against.
 
 
 def generated_map(shape=(30, 30), random_state=0):
@@ -100,13 +97,9 @@ def generated_map(shape=(30, 30), random_state=0):
 
 
 def load_map():
-    for path in CANDIDATES:
-        if path.exists():
-            loaded = hs.load(path)
-            s = loaded[-1]
-            return s, find_reference_image(loaded, s), path.name
-    s, image = generated_map()
-    return s, image, "generated"
+    """The real 30 x 30 Bruker map shipped with clusterspy, and its electron image."""
+    s, image = clusterspy.datasets.eds_sem_map(return_image=True)
+    return s, image, "eds_sem_30x30.bcf"
 
 
 # %%

@@ -12,6 +12,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import os
+
 import hyperspy.api as hs  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -207,6 +209,15 @@ def test_fits_in_threads_give_the_same_curve_as_one_at_a_time(metric):
         np.testing.assert_allclose(two["errors"], one["errors"], rtol=1e-9, atol=1e-15)
 
 
+# Built without a compiler (CLUSTERSPY_EXPECT_COMPILED=0) these compare the
+# fallback with itself; see tests/test_compute.py.
+compiled_only = pytest.mark.skipif(
+    os.environ.get("CLUSTERSPY_EXPECT_COMPILED", "1") == "0",
+    reason="built without a compiler (CLUSTERSPY_EXPECT_COMPILED=0)",
+)
+
+
+@compiled_only
 @pytest.mark.parametrize("metric", ["gap", "elbow", "silhouette", "calinski_harabasz"])
 def test_compiled_kmeans_gives_scikit_learns_curve(metric, monkeypatch):
     from clusterspy.engines import lloyd
@@ -231,6 +242,7 @@ def test_compiled_kmeans_gives_scikit_learns_curve(metric, monkeypatch):
         np.testing.assert_allclose(fast["errors"], slow["errors"], rtol=1e-6)
 
 
+@compiled_only
 def test_kmeans_with_a_random_state_object_gives_the_same_curve_in_threads(
     monkeypatch,
 ):

@@ -1,4 +1,5 @@
-"""The EDS element example runs (real map when present, else generated)."""
+"""The EDS element example runs on the shipped real map, and its generated map's
+table names each phase's element."""
 
 import importlib.util
 from pathlib import Path
@@ -36,12 +37,10 @@ def test_example_runs(example, tmp_path):
     assert "<table" in (tmp_path / "eds_cluster_table.html").read_text()
 
 
-def test_generated_fallback(example, monkeypatch, tmp_path):
+def test_generated_map_table(example):
     from sklearn.metrics import adjusted_rand_score
 
-    monkeypatch.setattr(example, "CANDIDATES", [tmp_path / "absent.bcf"])
-    s, image, source = example.load_map()
-    assert source == "generated"
+    s, image = example.generated_map()
     result = example.analyse(s)
     table = s.clusterspy.get_cluster_table()
     assert table.line_names == ["Cu_Ka", "Fe_Ka", "Si_Ka"]

@@ -16,6 +16,7 @@ from ._atomic import (
     reason,
     save_signal,
 )
+from ._fallback import require_zspy
 from .results import CLUSTER_SIGNAL_KINDS, get_cluster_result
 from .validation import check_bool, check_choice
 
@@ -174,6 +175,8 @@ def _check_export(
         check_choice(kind, "signal_kinds", CLUSTER_SIGNAL_KINDS)
     if signal_format is not None:
         check_choice(signal_format, "signal_format", _SIGNAL_FORMATS)
+        if signal_format == "zspy":
+            require_zspy("Writing .zspy files")
     # Checked before any plot is made: a typo must not leave half a folder.
     from matplotlib.figure import Figure
 

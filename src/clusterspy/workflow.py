@@ -72,7 +72,7 @@ def _library_errors():
     """Report the library's parameter validation errors as user errors."""
     try:
         yield
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, ImportError) as err:
         raise UserError(_translate(err)) from None
 
 
@@ -128,6 +128,7 @@ def plan_workflow(
     >>> plan.source, plan.n_clusters, plan.estimate
     ('decomposition', 4, False)
     """
+    from ._fallback import require_zspy
     from .algorithms import _NO_N_CLUSTERS, canonical_name, make_estimator
     from .estimate import METRICS, _estimator_factory, _metric_ks
     from .preprocessing import make_preprocessor
@@ -136,6 +137,8 @@ def plan_workflow(
     with _library_errors():
         if format not in ("hspy", "zspy"):
             raise ValueError(f"`format` must be 'hspy' or 'zspy', not {format!r}.")
+        if format == "zspy":
+            require_zspy("--format zspy")
         seed = check_random_state_seed(seed)
         metric = check_choice(metric, "metric", METRICS)
         if isinstance(preprocessing, str) and preprocessing.lower() == "none":
