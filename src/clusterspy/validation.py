@@ -11,12 +11,33 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "ParameterError",
     "check_signal",
     "check_int",
     "check_bool",
     "check_choice",
     "check_random_state_seed",
 ]
+
+
+class ParameterError(ValueError, TypeError):
+    """A parameter of the wrong type or value.
+
+    Both a ``ValueError`` and a ``TypeError``, as scikit-learn's
+    ``InvalidParameterError``: HyperSpy's built-in raises ``ValueError`` for
+    a preprocessing or algorithm object it cannot use, where clusterspy's
+    checks raised ``TypeError``, so ``except ValueError`` (HyperSpy code) and
+    ``except TypeError`` (clusterspy code) both catch it.
+
+    Examples
+    --------
+    >>> from clusterspy.validation import ParameterError, check_int
+    >>> try:
+    ...     check_int(2.5, "n_clusters")
+    ... except ValueError as err:
+    ...     print(err)
+    `n_clusters` must be an int, not 2.5.
+    """
 
 
 def check_signal(signal, name="signal"):
@@ -27,7 +48,7 @@ def check_signal(signal, name="signal"):
     from hyperspy.signal import BaseSignal
 
     if not isinstance(signal, BaseSignal):
-        raise TypeError(
+        raise ParameterError(
             f"`{name}` must be a HyperSpy signal (hyperspy.api.signals.BaseSignal "
             f"or a subclass), not {type(signal).__name__}."
         )
@@ -40,7 +61,7 @@ def check_int(value, name, minimum=None, maximum=None, allow_none=False):
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         expected = "an int" + (" or None" if allow_none else "")
-        raise TypeError(f"`{name}` must be {expected}, not {value!r}.")
+        raise ParameterError(f"`{name}` must be {expected}, not {value!r}.")
     value = int(value)
     if minimum is not None and value < minimum:
         bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
@@ -54,7 +75,7 @@ def check_int(value, name, minimum=None, maximum=None, allow_none=False):
 def check_bool(value, name):
     """Return ``value`` after checking that it is a bool."""
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be True or False, not {value!r}.")
+        raise ParameterError(f"`{name}` must be True or False, not {value!r}.")
     return bool(value)
 
 
@@ -78,7 +99,7 @@ def check_random_state_seed(random_state):
     if isinstance(random_state, np.random.RandomState):
         return random_state
     if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise TypeError(
+        raise ParameterError(
             "`random_state` must be None, an int or a numpy.random.RandomState, "
             f"not {random_state!r}."
         )
