@@ -26,10 +26,10 @@ HyperSpy ``learning_results.``     clusterspy
 ``cluster_centroids``              ``result.centers`` (preprocessed space)
 ``number_of_clusters``             ``result.n_clusters``
 ``cluster_algorithm``              ``result.parameters["algorithm"]``
-``cluster_metric``                 :attr:`ClusterMetric.cluster_metric`
-``cluster_metric_index``           :attr:`ClusterMetric.cluster_metric_index`
-``cluster_metric_data``            :attr:`ClusterMetric.cluster_metric_data`
-``estimated_number_of_clusters``   ``ClusterMetric.n_clusters``
+``cluster_metric``                 ``metric.cluster_metric``
+``cluster_metric_index``           ``metric.cluster_metric_index``
+``cluster_metric_data``            ``metric.cluster_metric_data``
+``estimated_number_of_clusters``   ``metric.n_clusters``
 =================================  =======================================
 
 Examples

@@ -41,7 +41,8 @@ class ParameterError(ValueError, TypeError):
 
 
 def check_signal(signal, name="signal"):
-    """Raise ``TypeError`` unless ``signal`` is a HyperSpy signal.
+    """Raise :class:`ParameterError` (a ``TypeError``) unless ``signal`` is a
+    HyperSpy signal.
 
     Returns the signal, so that it can be used inline.
     """

@@ -61,17 +61,17 @@ class ClusterMetric:
     # ``signal.learning_results`` (they belong to HyperSpy's built-in).
     @property
     def cluster_metric(self):
-        """HyperSpy's name of :attr:`metric`."""
+        """HyperSpy's name of ``metric``."""
         return self.metric
 
     @property
     def cluster_metric_index(self):
-        """HyperSpy's name of :attr:`ks`, as a list of int."""
+        """HyperSpy's name of ``ks``, as a list of int."""
         return [int(k) for k in self.ks]
 
     @property
     def cluster_metric_data(self):
-        """HyperSpy's name of :attr:`values`.
+        """HyperSpy's name of ``values``.
 
         For the elbow, clusterspy's ``values`` are ``log W_k`` as HyperSpy's;
         for the gap, ``Gap(k)``; for the silhouette, the mean score.
@@ -80,7 +80,7 @@ class ClusterMetric:
 
     @property
     def estimated_number_of_clusters(self):
-        """HyperSpy's name of :attr:`n_clusters`."""
+        """HyperSpy's name of ``n_clusters``."""
         return int(self.n_clusters)
 
     def to_dict(self):
