@@ -104,6 +104,15 @@ class ClusterspyAccessor:
         :func:`clusterspy.get_cluster_result`)."""
         return results.get_cluster_result(self._signal)
 
+    @property
+    def learning_results(self):
+        """The stored results in HyperSpy's layouts and names
+        (``cluster_labels`` ``(k, N)``, ``cluster_distances``,
+        ``cluster_metric_index``...); see :mod:`clusterspy.compat`."""
+        from .compat import hyperspy_view
+
+        return hyperspy_view(self._signal)
+
     def predict(self, signal, cluster_source=None, show_progressbar=None):
         """Assign another signal's navigation positions to this signal's
         clusters; see :func:`clusterspy.predict`."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .preprocessing import _clone, _validate_params
-from .validation import check_int
+from .validation import ParameterError, check_int
 
 __all__ = [
     "ALGORITHM_NAMES",
@@ -123,12 +123,12 @@ def make_estimator(algorithm, kwargs, random_state):
     name = canonical_name(algorithm)
     if name is None:
         if not (hasattr(algorithm, "fit") or hasattr(algorithm, "fit_predict")):
-            raise TypeError(
+            raise ParameterError(
                 "`algorithm` must be a name or an object with a fit (and labels_) "
                 f"or fit_predict method; got {type(algorithm).__name__}."
             )
         if kwargs:
-            raise TypeError(
+            raise ParameterError(
                 "Keyword arguments "
                 f"({', '.join(sorted(kwargs))}) only apply to a named `algorithm`; "
                 "set them on the estimator object instead."
@@ -179,7 +179,7 @@ def make_estimator(algorithm, kwargs, random_state):
         kwargs.setdefault("random_state", random_state)
     unknown = sorted(set(kwargs) - set(params))
     if unknown:
-        raise TypeError(
+        raise ParameterError(
             f"Unknown keyword argument(s) {', '.join(unknown)} for "
             f"algorithm={name!r} ({cls.__name__}); valid ones are: "
             f"{', '.join(sorted(params))}."

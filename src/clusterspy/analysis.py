@@ -33,7 +33,7 @@ from .algorithms import (
 )
 from .cluster_stats import compute_cluster_signals
 from .engines import ENGINE_FITS, ENGINES, FitRequest, choose_engine
-from .features import FeaturePlan, plan_features
+from .features import FeaturePlan, plan_feature_count, plan_features
 from .prediction import predict
 from .results import (
     UNASSIGNED,
@@ -50,7 +50,6 @@ from .validation import (
     check_int,
     check_random_state_seed,
     check_show_progressbar,
-    plan_feature_count,
     reads_data,
 )
 

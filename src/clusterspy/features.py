@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _compute
 from ._utils.progress import progress as _progress
-from .preprocessing import WithCoordinates, make_preprocessor
+from .preprocessing import VarianceStabilizer, WithCoordinates, make_preprocessor
 from .sources import (
     _is_dask,
     navigation_coordinates,
@@ -25,7 +25,7 @@ from .sources import (
 )
 from .validation import as_working_float, check_choice, check_signal
 
-__all__ = ["FeaturePlan", "plan_features"]
+__all__ = ["FeaturePlan", "plan_feature_count", "plan_features"]
 
 _NAN_POLICIES = ("raise", "mask")
 
@@ -221,3 +221,34 @@ def _in_place(estimator):
         yield
     finally:
         estimator.set_params(copy=True)
+
+
+def plan_feature_count(plan):
+    """Features per sample the estimator will see, or ``None`` if unknown.
+
+    Known without reading the data when the preprocessing keeps the number
+    of features (none, clusterspy's named ones, and scikit-learn's scalers);
+    a user's pipeline may change it (PCA), and then it is not guessed.
+    """
+    from sklearn.preprocessing import (
+        MaxAbsScaler,
+        MinMaxScaler,
+        Normalizer,
+        RobustScaler,
+        StandardScaler,
+    )
+
+    keeping = (
+        MaxAbsScaler,
+        MinMaxScaler,
+        Normalizer,
+        RobustScaler,
+        StandardScaler,
+        VarianceStabilizer,
+    )
+    pre = plan.preprocessor
+    if isinstance(pre, WithCoordinates):
+        pre = pre.preprocessor
+    if pre is not None and not isinstance(pre, keeping):
+        return None
+    return int(plan.features().shape[-1])

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
+from .validation import ParameterError
+
 __all__ = [
     "PREPROCESSING_NAMES",
     "VarianceStabilizer",
@@ -198,7 +200,7 @@ def make_preprocessor(preprocessing, preprocessing_kwargs=None):
     if preprocessing_kwargs is None:
         preprocessing_kwargs = {}
     elif not isinstance(preprocessing_kwargs, dict):
-        raise TypeError(
+        raise ParameterError(
             "`preprocessing_kwargs` must be a dict or None, not "
             f"{type(preprocessing_kwargs).__name__}."
         )
@@ -218,14 +220,14 @@ def make_preprocessor(preprocessing, preprocessing_kwargs=None):
         try:
             transformer = _named_preprocessor(preprocessing, preprocessing_kwargs)
         except TypeError as err:
-            raise TypeError(
+            raise ParameterError(
                 f"`preprocessing_kwargs` are not valid for preprocessing="
                 f"{preprocessing!r}: {err}"
             ) from None
         _validate_params(transformer, "preprocessing_kwargs")
         return transformer
     if not hasattr(preprocessing, "fit_transform"):
-        raise TypeError(
+        raise ParameterError(
             "`preprocessing` must be None, a name, or an object with a "
             f"fit_transform method; got {type(preprocessing).__name__}."
         )

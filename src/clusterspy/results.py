@@ -355,14 +355,39 @@ def store_result(signal, result):
     signal.learning_results.clusterspy = result.to_dict()
 
 
+def _unfolded_from(signal, stored_shape):
+    """Whether ``signal`` is the signal of ``stored_shape``, unfolded.
+
+    HyperSpy's ``unfold`` merges the navigation axes in data order, the
+    order of the stored labels, so every position keeps its flat index; the
+    folding record (``metadata._HyperSpy.Folding``) says which shape it came
+    from. Only that record is trusted: a 1-D navigation of the same size can
+    also be ``s.T`` of a map, whose positions are something else.
+    """
+    folding = signal.metadata.get_item("_HyperSpy.Folding")
+    if folding is None or not folding.get_item("unfolded", False):
+        return False
+    original = folding.get_item("original_axes_manager")
+    return (
+        original is not None
+        and tuple(original.navigation_shape) == tuple(stored_shape)
+        and signal.axes_manager.navigation_size == int(np.prod(stored_shape))
+    )
+
+
 def get_cluster_result(signal):
     """Return the :class:`~clusterspy.ClusterResult` stored with ``signal``.
+
+    After ``signal.unfold()`` the result is given in the unfolded navigation
+    shape (unfolding keeps the positions' flat order), and after ``fold()``
+    in the original one again.
 
     Raises
     ------
     RuntimeError
         If no cluster analysis was run, or if the signal's navigation shape
-        changed since (after ``.T``, ``inav`` or a crop).
+        changed since (after ``.T``, ``inav`` or a crop) other than by
+        ``unfold()``.
 
     Examples
     --------
@@ -381,6 +406,12 @@ def get_cluster_result(signal):
         )
     result = ClusterResult.from_dict(stored)
     nav_shape = tuple(signal.axes_manager.navigation_shape)
+    if result.navigation_shape != nav_shape and _unfolded_from(
+        signal, result.navigation_shape
+    ):
+        # unfold(): the positions keep their flat (data) order, so the
+        # results hold; they are given in the signal's present shape.
+        result.navigation_shape = nav_shape
     if result.navigation_shape != nav_shape:
         raise RuntimeError(
             "The stored cluster results were computed for navigation shape "

@@ -196,7 +196,9 @@ def resolve_source(
         ``learning_results.number_significant_components`` (decomposition)
         or every BSS component.
     signal_mask : array-like, BaseSignal or None
-        Channels to exclude (``True``), for ``"signal"`` and signal sources.
+        Channels to exclude (``True``), for ``"signal"`` and signal sources;
+        ignored with a warning for ``"decomposition"`` and ``"bss"``, as
+        HyperSpy does.
     name : str
         Parameter name used in error messages.
 
@@ -281,9 +283,16 @@ def resolve_source(
             " navigation positions); run the decomposition again."
         )
     if signal_mask is not None:
-        raise ValueError(
-            "`signal_mask` applies to the 'signal' source and to signal sources, "
-            f"not to {name}={source!r} (loadings have no signal channels)."
+        # HyperSpy documents that it ignores `signal_mask` for these sources;
+        # ignoring it with a warning keeps its notebooks running.
+        import warnings
+
+        warnings.warn(
+            f"`signal_mask` is ignored for {name}={source!r}: it applies to the "
+            "'signal' source and to signal sources (loadings have no signal "
+            "channels).",
+            UserWarning,
+            stacklevel=4,
         )
     return Source(source, signal, number_of_components=number_of_components)
 
@@ -380,7 +389,9 @@ def _mask_data(mask, name):
     else:
         data = np.asarray(mask)
     if data.dtype != bool:
-        raise TypeError(
+        from .validation import ParameterError
+
+        raise ParameterError(
             f"`{name}` must be a boolean array or signal (True = excluded), not "
             f"of dtype {data.dtype}."
         )

@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "ParameterError",
     "check_signal",
     "check_int",
     "check_bool",
@@ -21,21 +22,41 @@ __all__ = [
     "check_predict_features",
     "check_predict_signal",
     "check_show_progressbar",
-    "plan_feature_count",
     "check_max_clusters",
     "reads_data",
 ]
 
 
+class ParameterError(ValueError, TypeError):
+    """A parameter of the wrong type or value.
+
+    Both a ``ValueError`` and a ``TypeError``, as scikit-learn's
+    ``InvalidParameterError``: HyperSpy's built-in raises ``ValueError`` for
+    a preprocessing or algorithm object it cannot use, where clusterspy's
+    checks raised ``TypeError``, so ``except ValueError`` (HyperSpy code) and
+    ``except TypeError`` (clusterspy code) both catch it.
+
+    Examples
+    --------
+    >>> from clusterspy.validation import ParameterError, check_int
+    >>> try:
+    ...     check_int(2.5, "n_clusters")
+    ... except ValueError as err:
+    ...     print(err)
+    `n_clusters` must be an int, not 2.5.
+    """
+
+
 def check_signal(signal, name="signal"):
-    """Raise ``TypeError`` unless ``signal`` is a HyperSpy signal.
+    """Raise :class:`ParameterError` (a ``TypeError``) unless ``signal`` is a
+    HyperSpy signal.
 
     Returns the signal, so that it can be used inline.
     """
     from hyperspy.signal import BaseSignal
 
     if not isinstance(signal, BaseSignal):
-        raise TypeError(
+        raise ParameterError(
             f"`{name}` must be a HyperSpy signal (hyperspy.api.signals.BaseSignal "
             f"or a subclass), not {type(signal).__name__}."
         )
@@ -48,7 +69,7 @@ def check_int(value, name, minimum=None, maximum=None, allow_none=False):
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         expected = "an int" + (" or None" if allow_none else "")
-        raise TypeError(f"`{name}` must be {expected}, not {value!r}.")
+        raise ParameterError(f"`{name}` must be {expected}, not {value!r}.")
     value = int(value)
     if minimum is not None and value < minimum:
         bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
@@ -62,7 +83,7 @@ def check_int(value, name, minimum=None, maximum=None, allow_none=False):
 def check_bool(value, name):
     """Return ``value`` after checking that it is a bool."""
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be True or False, not {value!r}.")
+        raise ParameterError(f"`{name}` must be True or False, not {value!r}.")
     return bool(value)
 
 
@@ -98,7 +119,7 @@ def check_random_state_seed(random_state, draw=False):
             return int(random_state.randint(0, 2**32, dtype=np.uint64))
         return random_state
     if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise TypeError(
+        raise ParameterError(
             "`random_state` must be None, an int or a numpy.random.RandomState, "
             f"not {random_state!r}."
         )
@@ -219,39 +240,6 @@ def check_show_progressbar(value, name="show_progressbar"):
     if value is None:
         return None
     return check_bool(value, name)
-
-
-def plan_feature_count(plan):
-    """Features per sample the estimator will see, or ``None`` if unknown.
-
-    Known without reading the data when the preprocessing keeps the number
-    of features (none, clusterspy's named ones, and scikit-learn's scalers);
-    a user's pipeline may change it (PCA), and then it is not guessed.
-    """
-    from sklearn.preprocessing import (
-        MaxAbsScaler,
-        MinMaxScaler,
-        Normalizer,
-        RobustScaler,
-        StandardScaler,
-    )
-
-    from .preprocessing import VarianceStabilizer, WithCoordinates
-
-    keeping = (
-        MaxAbsScaler,
-        MinMaxScaler,
-        Normalizer,
-        RobustScaler,
-        StandardScaler,
-        VarianceStabilizer,
-    )
-    pre = plan.preprocessor
-    if isinstance(pre, WithCoordinates):
-        pre = pre.preprocessor
-    if pre is not None and not isinstance(pre, keeping):
-        return None
-    return int(plan.features().shape[-1])
 
 
 def check_max_clusters(max_clusters, signal, name="max_clusters"):

@@ -56,6 +56,33 @@ class ClusterMetric:
             f"({self.rule}), k tried {int(self.ks[0])}..{int(self.ks[-1])}>"
         )
 
+    # -- HyperSpy's names (``learning_results.cluster_metric_*``) -------------------
+    # Read-only views: clusterspy does not write HyperSpy's attributes into
+    # ``signal.learning_results`` (they belong to HyperSpy's built-in).
+    @property
+    def cluster_metric(self):
+        """HyperSpy's name of ``metric``."""
+        return self.metric
+
+    @property
+    def cluster_metric_index(self):
+        """HyperSpy's name of ``ks``, as a list of int."""
+        return [int(k) for k in self.ks]
+
+    @property
+    def cluster_metric_data(self):
+        """HyperSpy's name of ``values``.
+
+        For the elbow, clusterspy's ``values`` are ``log W_k`` as HyperSpy's;
+        for the gap, ``Gap(k)``; for the silhouette, the mean score.
+        """
+        return np.array(self.values)
+
+    @property
+    def estimated_number_of_clusters(self):
+        """HyperSpy's name of ``n_clusters``."""
+        return int(self.n_clusters)
+
     def to_dict(self):
         """Plain dictionary of arrays, numbers and strings, for storage."""
         out = {

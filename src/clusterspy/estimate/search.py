@@ -21,6 +21,7 @@ from ..algorithms import _NO_N_CLUSTERS, canonical_name, make_estimator
 from ..features import plan_features
 from ..preprocessing import _clone
 from ..validation import (
+    ParameterError,
     check_bool,
     check_choice,
     check_int,
@@ -59,6 +60,14 @@ def _metric_ks(metric, min_clusters, max_clusters):
                 f"undefined for a single cluster; got {max_clusters}."
             )
         start = max(2, min_clusters)
+    if max_clusters < 2:
+        # HyperSpy's rule and wording (its notebooks catch it): k = 1 alone
+        # leaves nothing to choose. k = 1 stays a candidate from 2 on.
+        raise ValueError(
+            "The max number of clusters, max_clusters, must be specified and be "
+            f">= 2 (a search over `max_clusters`={max_clusters} has nothing to "
+            "choose)."
+        )
     return np.arange(start, max_clusters + 1, dtype=np.int64)
 
 
@@ -155,7 +164,7 @@ def _check_fit_sample_size(fit_sample_size, max_clusters):
     if isinstance(fit_sample_size, str) or not isinstance(
         fit_sample_size, numbers.Integral
     ):
-        raise TypeError(
+        raise ParameterError(
             f"`fit_sample_size` must be 'auto', None or an int, not {fit_sample_size!r}."
         )
     return check_int(fit_sample_size, "fit_sample_size", minimum=max(2, max_clusters))
@@ -260,11 +269,14 @@ def estimate_number_of_clusters(
     cluster_source : {"signal", "decomposition", "bss"} or BaseSignal
         Features, as for :func:`clusterspy.cluster_analysis`.
     max_clusters : int
-        Largest ``k`` tried (default 10).
+        Largest ``k`` tried (default 10), at least 2 (as in HyperSpy).
     min_clusters : int
-        Smallest ``k`` tried (default 1). The silhouette, Calinski-Harabasz
-        and Davies-Bouldin metrics are undefined for one cluster and start
-        at ``k = 2``.
+        Smallest ``k`` tried (default 1, for every algorithm: ``W_1`` does
+        not depend on the algorithm, and the gap statistic must be able to
+        answer ``k = 1``; HyperSpy starts agglomerative clustering at 2,
+        pass ``min_clusters=2`` for its range). The silhouette,
+        Calinski-Harabasz and Davies-Bouldin metrics are undefined for one
+        cluster and start at ``k = 2``.
     metric : {"gap", "elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "aic"}
         * ``"gap"`` (default): the gap statistic of Tibshirani, Walther and
           Hastie (2001), the only metric here that can answer ``k = 1`` (no
