@@ -24,11 +24,19 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import datasets
 from .accessor import ClusterspyAccessor, register_accessor
 from .analysis import cluster_analysis, get_cluster_result, predict
+from .auto_k import AutoK, estimate_k_counts, estimate_k_features
+from .components import (
+    ComponentChoice,
+    significant_components,
+    significant_components_of,
+)
+from .counts import CountSummary, count_summary, counts_per_position, low_count_mask
 from .estimate import (
     estimate_number_of_clusters,
     get_cluster_metric,
     plot_cluster_metric,
 )
+from .exceptions import DoubtfulEstimateWarning
 from .export import export_cluster_results
 from .getters import (
     get_cluster_distances,
@@ -53,15 +61,23 @@ register_accessor()
 
 __all__ = [
     "__version__",
+    "AutoK",
     "ClusterResult",
     "ClusterspyAccessor",
+    "ComponentChoice",
+    "CountSummary",
+    "DoubtfulEstimateWarning",
     "MASKED",
     "NOISE",
     "UNASSIGNED",
     "as_feature_signal",
     "cluster_analysis",
     "cluster_colors",
+    "count_summary",
+    "counts_per_position",
     "datasets",
+    "estimate_k_counts",
+    "estimate_k_features",
     "estimate_number_of_clusters",
     "export_cluster_results",
     "get_cluster_distances",
@@ -72,6 +88,7 @@ __all__ = [
     "get_cluster_membership",
     "get_cluster_result",
     "get_cluster_signals",
+    "low_count_mask",
     "plot_cluster_distances",
     "plot_cluster_labels",
     "plot_cluster_membership",
@@ -79,4 +96,6 @@ __all__ = [
     "plot_cluster_results",
     "plot_cluster_signals",
     "predict",
+    "significant_components",
+    "significant_components_of",
 ]
