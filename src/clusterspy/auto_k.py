@@ -28,6 +28,13 @@ Two things keep the test honest:
   new phase" is a union, so no multiplicity correction is needed (Berger
   1982): the chance of accepting a wrong ``k`` is at most ``alpha``.
 
+A significant difference is not enough at high counts, where every real
+but tiny difference (absorption, a slight drift of composition) is
+significant: the cluster must also be *separable pixel by pixel*, its
+positions' counts giving on average at least ``min_separation`` nats of
+log-likelihood ratio between its spectrum and the best mixture of the
+others (``counts per pixel x KL divergence``).
+
 Each test is a likelihood-ratio (G) test of the cluster's summed counts
 against the best non-negative combination of the other clusters' sums
 (the noise of both in the Poisson model), over channels pooled so that every bin expects at
@@ -162,7 +169,8 @@ def _pool(expected, min_expected):
     return np.unique(bins, return_inverse=True)[1]
 
 
-def cluster_is_new_phase(spectrum, others, alpha=0.01, min_expected=5.0):
+def cluster_is_new_phase(spectrum, others, alpha=0.01, min_expected=5.0,
+                         counts_per_pixel=None, min_separation=1.0):
     """Test whether a summed spectrum is a non-negative mix of others.
 
     Parameters
@@ -175,12 +183,32 @@ def cluster_is_new_phase(spectrum, others, alpha=0.01, min_expected=5.0):
         Level of the test.
     min_expected : float
         Channels are pooled so that every bin expects this many counts.
+    counts_per_pixel : float or None
+        Mean counts of one of the cluster's positions (all the data, not
+        the half tested). When given, the cluster must also be separable
+        pixel by pixel: ``counts_per_pixel * KL(cluster || mixture)``, the
+        expected log-likelihood ratio one position's counts give between
+        the cluster's spectrum and the best mixture of the others, must be
+        at least ``min_separation`` nats. At high counts every real but tiny
+        difference is significant (absorption, a slight composition
+        drift); a phase a microscopist maps must be told apart position by
+        position.
+    min_separation : float
+        Nats. The log-likelihood ratio of one position is roughly normal
+        with mean ``D`` and variance ``2 D``, so a position is assigned to
+        the right one of the two with probability about ``Phi(sqrt(D/2))``:
+        0.69 at ``D = 0.5`` (the default of :func:`estimate_k_counts`),
+        0.76 at ``D = 1``.
 
     Returns
     -------
     new : bool
-        The mixture hypothesis is rejected at level ``alpha``.
+        The mixture hypothesis is rejected at level ``alpha`` (and the
+        cluster is separable pixel by pixel when ``counts_per_pixel`` is
+        given).
     p_value, chi2, dof : float, float, int
+    separation : float
+        ``counts_per_pixel * KL`` in nats (NaN without ``counts_per_pixel``).
 
     Examples
     --------
@@ -199,7 +227,7 @@ def cluster_is_new_phase(spectrum, others, alpha=0.01, min_expected=5.0):
     others = np.atleast_2d(np.asarray(others, dtype=np.float64))
     total = y.sum()
     if total < 2 * min_expected:
-        return False, 1.0, 0.0, 0
+        return False, 1.0, 0.0, 0, 0.0
     shape = (y + others.sum(axis=0)) / (total + others.sum())
     bins = _pool(shape * total, min_expected)
     n_bins = bins.max() + 1
@@ -207,7 +235,7 @@ def cluster_is_new_phase(spectrum, others, alpha=0.01, min_expected=5.0):
     ob = np.array([np.bincount(bins, o, n_bins) for o in others])
     dof = n_bins - others.shape[0]
     if dof < 1:
-        return False, 1.0, 0.0, 0
+        return False, 1.0, 0.0, 0, 0.0
     # Likelihood ratio of the joint Poisson model: y_b ~ P(sum_o w_o nu_ob),
     # o_b ~ P(nu_ob) (w >= 0, nu free), against the saturated model, fitted
     # by EM (y's counts split among the others in proportion to w_o nu_ob).
@@ -230,7 +258,18 @@ def cluster_is_new_phase(spectrum, others, alpha=0.01, min_expected=5.0):
 
     chi2 = deviance(yb, mu) + deviance(ob, nu)
     p = float(chi2_dist.sf(chi2, dof))
-    return p < alpha, p, chi2, int(dof)
+    new = p < alpha
+    separation = float("nan")
+    if counts_per_pixel is not None:
+        pc = yb / yb.sum()
+        qc = np.maximum(mu / mu.sum(), 1e-300)
+        kl = float(np.where(pc > 0, pc * np.log(np.maximum(pc, 1e-300) / qc), 0).sum())
+        # The plug-in KL of a multinomial sample is biased up by about
+        # dof / (2 n) (Miller-Madow); remove it.
+        kl = max(kl - dof / (2 * yb.sum()), 0.0)
+        separation = counts_per_pixel * kl
+        new = new and separation >= min_separation
+    return new, p, chi2, int(dof), separation
 
 
 def _fits(features, ks, n_init, random_state):
@@ -304,6 +343,7 @@ def estimate_k_counts(
     max_clusters=10,
     alpha=0.001,
     min_expected=5.0,
+    min_separation=0.5,
     n_init=3,
     metrics=True,
     n_references=5,
@@ -324,6 +364,9 @@ def estimate_k_counts(
         Level of each cluster's test (see the module notes).
     min_expected : float
         Counts per pooled channel bin at least.
+    min_separation : float
+        Each cluster must be separable pixel by pixel by this many nats
+        (:func:`cluster_is_new_phase`); 0 keeps significance alone.
     n_init : int
         K-means starts per ``k``.
     metrics : bool
@@ -377,9 +420,12 @@ def estimate_k_counts(
         onehot = np.zeros((k, counts.shape[0]))
         onehot[labels[k], np.arange(counts.shape[0])] = 1
         sums = onehot @ second
+        # The tested half holds half the counts: a position of the whole
+        # map has twice the half's mean.
+        per_pixel = 2 * sums.sum(axis=1) / np.maximum(onehot.sum(axis=1), 1)
         results = [
             cluster_is_new_phase(sums[c], np.delete(sums, c, axis=0), alpha,
-                                 min_expected)
+                                 min_expected, per_pixel[c], min_separation)
             for c in range(k)
         ]
         accepted = all(r[0] for r in results)
@@ -388,6 +434,7 @@ def estimate_k_counts(
             "k": int(k), "accepted": accepted,
             "p_values": [r[1] for r in results], "chi2": [r[2] for r in results],
             "dof": [r[3] for r in results],
+            "separation": [r[4] for r in results],
             "cluster_counts": sums.sum(axis=1).tolist(),
         })
         if not stopped and accepted:
