@@ -163,13 +163,16 @@ def main():
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--no-real", action="store_true")
+    parser.add_argument("--levels", type=float, nargs="*")
     args = parser.parse_args()
     warnings.simplefilter("ignore", FutureWarning)
     import hyperspy.api as hs
 
     data = Path(args.data)
-    for fname, pick in (("eds_sem_30x30.bcf", -1), ("eds_sem_320x240_sparse.bcf", -1),
-                        ("raman_map_20x20.wdf", 0)):
+    real = () if args.no_real else (("eds_sem_30x30.bcf", -1), ("eds_sem_320x240_sparse.bcf", -1),
+                        ("raman_map_20x20.wdf", 0))
+    for fname, pick in real:
         path = data / fname
         if not path.exists():
             print(f"\n=== {fname}: absent, skipped ===")
@@ -182,6 +185,8 @@ def main():
             _report(f"{fname} binned 4 x 4 {binned.data.shape}", auto_pipeline(binned))
 
     levels = (2, 10) if args.quick else (1, 2, 5, 10, 20, 50)
+    if args.levels is not None:
+        levels = args.levels
     for counts in levels:
         for n_phases in (3,) if args.quick else (2, 4):
             s, truth = graded_map(counts=counts, n_phases=n_phases, random_state=1)

@@ -302,10 +302,13 @@ def _metric_curves(features, ks, labels, n_references, random_state):
     sil = np.full(len(ks), np.nan)
     for i, k in enumerate(ks):
         if k >= 2 and len(np.unique(labels[k])) >= 2:
-            sil[i] = silhouette_score(
-                features, labels[k], sample_size=min(2000, features.shape[0]),
-                random_state=0,
-            )
+            try:
+                sil[i] = silhouette_score(
+                    features, labels[k], sample_size=min(2000, features.shape[0]),
+                    random_state=0,
+                )
+            except ValueError:  # the sample drew a single cluster
+                pass
     cache = labels
 
     class _Cached:
