@@ -18,12 +18,20 @@ from . import datasets
 from ._version import __version__
 from .accessor import ClusterspyAccessor, register_accessor
 from .analysis import cluster_analysis
+from .auto_k import AutoK, estimate_k_counts, estimate_k_features
+from .components import (
+    ComponentChoice,
+    significant_components,
+    significant_components_of,
+)
+from .counts import CountSummary, count_summary, counts_per_position, low_count_mask
 from .editing import get_cluster_members, merge_clusters, split_cluster
 from .estimate import (
     estimate_number_of_clusters,
     get_cluster_metric,
     plot_cluster_metric,
 )
+from .exceptions import DoubtfulEstimateWarning
 from .export import export_cluster_results
 from .getters import (
     get_cluster_distances,
@@ -52,8 +60,12 @@ register_accessor()
 
 __all__ = [
     "__version__",
+    "AutoK",
     "ClusterResult",
     "ClusterspyAccessor",
+    "ComponentChoice",
+    "CountSummary",
+    "DoubtfulEstimateWarning",
     "MASKED",
     "NOISE",
     "PCA",
@@ -61,7 +73,11 @@ __all__ = [
     "as_feature_signal",
     "cluster_analysis",
     "cluster_colors",
+    "count_summary",
+    "counts_per_position",
     "datasets",
+    "estimate_k_counts",
+    "estimate_k_features",
     "estimate_number_of_clusters",
     "export_cluster_results",
     "get_cluster_distances",
@@ -78,6 +94,7 @@ __all__ = [
     "merge_clusters",
     "split_cluster",
     "get_cluster_members",
+    "low_count_mask",
     "plot_cluster_distances",
     "plot_cluster_labels",
     "plot_cluster_membership",
@@ -85,4 +102,6 @@ __all__ = [
     "plot_cluster_results",
     "plot_cluster_signals",
     "predict",
+    "significant_components",
+    "significant_components_of",
 ]
