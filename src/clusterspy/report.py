@@ -146,6 +146,8 @@ section.warnings h2{color:#8e1b1b}
 section.warnings ul{margin:0;padding-left:20px}
 table.clusterspy-table td:not(:first-child),table.clusterspy-table th:not(:first-child){
  text-align:right;font-variant-numeric:tabular-nums}
+.scroll{overflow-x:auto}
+table.clusterspy-table td,table.clusterspy-table th{white-space:nowrap;padding:3px 6px}
 table.clusterspy-table tfoot td{color:#59606b;font-size:13px;text-align:left}
 @media (max-width:820px){.row{grid-template-columns:1fr}}
 @media print{body{background:#fff}section{border:0;break-inside:avoid}}
@@ -284,7 +286,7 @@ def scree_figure(signal):
     'Scree plot'
     """
     import matplotlib.pyplot as plt
-    import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
     found = _explained_variance(signal)
     if found is None:
@@ -296,7 +298,15 @@ def scree_figure(signal):
         from .plotting.reference import plot_scree
 
         plot_scree(signal, ax=ax)
-        return fig
+    else:
+        _scree_pca(ax, variance, used)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
+def _scree_pca(ax, variance, used):
+    import numpy as np
+
     total = variance.sum()
     ratio = variance / total if total > 0 else variance
     n = min(ratio.size, 30)
@@ -316,7 +326,6 @@ def scree_figure(signal):
     ax.set_xlabel("Principal component index")
     ax.set_ylabel("Proportion of variance")
     ax.set_title("Scree plot")
-    return fig
 
 
 def metric_figure(signal, metrics=None):
@@ -441,6 +450,12 @@ SPARSE_MEDIAN = 100
 SPARSE_EMPTY = 0.05
 
 
+#: Floats this close to a whole number count as counts: HyperSpy's
+#: decomposition with Poisson normalisation scales the data in place and back,
+#: which leaves float32 counts a few ulp (1e-4 at 1000) off.
+_WHOLE_TOLERANCE = 1e-2
+
+
 def counts_per_pixel(signal):
     """Total counts of each navigation position of count data, with a summary.
 
@@ -448,8 +463,8 @@ def counts_per_pixel(signal):
     ----------
     signal : BaseSignal
         Eager or lazy. Count data are non-negative whole numbers (an
-        integer dtype, or floats that all hold whole numbers, as after
-        ``change_dtype("float32")`` for a decomposition).
+        integer dtype, or floats that all hold whole numbers to within
+        0.01, as after ``change_dtype("float32")`` and a decomposition).
 
     Returns
     -------
@@ -485,7 +500,11 @@ def counts_per_pixel(signal):
 
         totals = data.sum(axis=signal_axes, dtype="float64")
         minimum = data.min()
-        whole = da.asarray(True) if integer else ~(data != da.floor(data)).any()
+        whole = (
+            da.asarray(True)
+            if integer
+            else ~(abs(data - da.round(data)) > _WHOLE_TOLERANCE).any()
+        )
         totals, minimum, whole = dask.compute(totals, minimum, whole)
     else:
         array = np.asarray(data)
@@ -502,11 +521,13 @@ def counts_per_pixel(signal):
             if block.size:
                 minimum = min(minimum, block.min())
                 if not integer and whole:
-                    whole = not np.any(block != np.floor(block))
+                    whole = not np.any(
+                        np.abs(block - np.round(block)) > _WHOLE_TOLERANCE
+                    )
         totals = totals.reshape(nav_shape)
     if not (bool(whole) and np.isfinite(minimum) and minimum >= 0):
         return None
-    totals = np.asarray(totals).astype(np.int64)
+    totals = np.rint(np.asarray(totals)).astype(np.int64)
     median = float(np.median(totals))
     empty = int(np.count_nonzero(totals == 0))
     positions = int(totals.size)
@@ -627,7 +648,9 @@ def _features_text(parameters):
     n = parameters.get("number_of_components")
     if kind in ("decomposition", "bss") and n:
         name = "decomposition" if kind == "decomposition" else "BSS"
-        return f"{n} {name} components"
+        return plural(n, f"{name} component")
+    if kind == "pca" and n:
+        return plural(n, "PCA component")
     if kind == "signal":
         return "the signal"
     return str(parameters.get("cluster_source", "?"))
@@ -801,8 +824,9 @@ def _elements_section(table):
         f"each X-ray line ({_e(lines)}) in the cluster's summed spectrum "
         "(exspy's <code>get_lines_intensity</code>). Also in "
         "<code>cluster_table.csv</code> when written by the command line.</p>"
+        + '<div class="scroll">'
         + table.to_html()
-        + "</section>"
+        + "</div></section>"
     )
 
 
