@@ -241,7 +241,13 @@ def reference_figure(signal, reference):
         or reference.axes_manager.signal_dimension != 2
     ):
         return None
-    return plot_reference_image(signal, reference)
+    fig = plot_reference_image(signal, reference)
+    # Two images of the map's aspect side by side: no band of white above
+    # and below a wide map.
+    nx, ny = signal.axes_manager.navigation_shape[:2]
+    height = min(max(0.9 + 2.9 * ny / max(nx, 1), 2.4), 5.0)
+    fig.set_size_inches(9.0, height)
+    return fig
 
 
 def _explained_variance(signal):
@@ -472,8 +478,12 @@ def counts_per_pixel(signal):
         None when the data are not counts; otherwise ``totals`` (NumPy
         array, navigation shape in data order), ``median``, ``mean``,
         ``minimum``, ``maximum``, ``empty`` (positions without a count),
-        ``empty_fraction``, ``positions``, ``sparse`` (bool) and
-        ``binning`` (the suggested navigation binning factor, 1 when none).
+        ``empty_fraction``, ``filled_median`` (median of the positions with
+        counts), ``positions``, ``sparse`` (bool: a median below
+        ``SPARSE_MEDIAN`` counts or more than ``SPARSE_EMPTY`` empty
+        positions) and ``binning`` (the navigation binning factor that
+        brings the filled median to ``SPARSE_MEDIAN``, at most 8; 1 when
+        none is needed).
 
     Examples
     --------
@@ -532,14 +542,16 @@ def counts_per_pixel(signal):
     empty = int(np.count_nonzero(totals == 0))
     positions = int(totals.size)
     empty_fraction = empty / positions if positions else 0.0
-    sparse = median < SPARSE_MEDIAN or empty_fraction > SPARSE_EMPTY
+    # Empty pixels are often outside the acquired area: the binning advice
+    # is about the pixels that hold counts.
+    filled = totals[totals > 0]
+    filled_median = float(np.median(filled)) if filled.size else 0.0
+    sparse = filled_median < SPARSE_MEDIAN or empty_fraction > SPARSE_EMPTY
     binning = 1
-    if sparse:
-        # The smallest factor f whose f x f bins reach the threshold (from
-        # the mean when the median is 0), at most 8.
-        base = median if median > 0 else max(float(totals.mean()), 1e-9)
+    if filled.size and filled_median < SPARSE_MEDIAN:
+        # The smallest factor f whose f x f bins reach the threshold, at most 8.
         binning = 2
-        while binning * binning * base < SPARSE_MEDIAN and binning < 8:
+        while binning * binning * filled_median < SPARSE_MEDIAN and binning < 8:
             binning += 1
     return {
         "totals": totals,
@@ -549,6 +561,7 @@ def counts_per_pixel(signal):
         "maximum": int(totals.max()),
         "empty": empty,
         "empty_fraction": empty_fraction,
+        "filled_median": filled_median,
         "positions": positions,
         "sparse": bool(sparse),
         "binning": binning,
@@ -847,6 +860,14 @@ def _counts_section(counts):
             ),
         ),
     ]
+    if counts["empty"]:
+        rows.insert(
+            1,
+            (
+                "median of the pixels with counts",
+                _e(_count_text(counts["filled_median"])),
+            ),
+        )
     parts = [
         '<section id="counts"><h2>Counts per pixel</h2>',
         '<p class="lead">Total counts of each navigation position, summed over '
@@ -855,27 +876,40 @@ def _counts_section(counts):
     ]
     if counts["sparse"]:
         f = counts["binning"]
-        why = []
-        if median < SPARSE_MEDIAN:
-            why.append(f"a median of {_count_text(median)} counts per pixel")
+        advice = []
         if counts["empty_fraction"] > SPARSE_EMPTY:
-            why.append(f"{format_percent(counts['empty_fraction'])} empty pixels")
+            advice.append(
+                f"{format_percent(counts['empty_fraction'])} of the pixels hold no "
+                "count (outside the acquired area, or a very sparse map): they "
+                "make a cluster of their own. Leave them out with a navigation "
+                "mask (<code>navigation_mask</code>, True where a pixel is "
+                "empty)."
+            )
+        if f > 1:
+            filled = _count_text(counts["filled_median"])
+            advice.append(
+                f"The pixels with counts hold a median of {filled} counts: "
+                "clusters of so few counts follow the noise more than the "
+                f"composition. Consider binning {f}\u00d7{f} pixels before "
+                f"clustering, e.g. <code>s.rebin(scale=({f}, {f}, 1))</code> "
+                f"({f * f} times the counts per pixel), and a decomposition "
+                "with Poisson normalisation (<code>--decomposition N</code>)."
+            )
         parts.append(
-            '<p class="note">This map is very sparse ('
-            + _e(" and ".join(why))
-            + "): clusters of so few counts follow the noise more than the "
-            f"composition. Consider binning {f}\u00d7{f} pixels before "
-            f"clustering, e.g. <code>s.rebin(scale=({f}, {f}, 1))</code> "
-            f"({f * f} times the counts per pixel), or a decomposition with "
-            "Poisson normalisation (<code>--decomposition N</code>).</p>"
+            '<p class="note"><b>This map is very sparse.</b> '
+            + " ".join(advice)
+            + "</p>"
         )
     parts.append("</section>")
     return "".join(parts)
 
 
 def _count_text(value):
+    """A count for text: whole, or one decimal below 100 (no exponent)."""
     value = float(value)
-    return f"{int(value)}" if value.is_integer() else f"{value:.4g}"
+    if value.is_integer():
+        return f"{int(value)}"
+    return f"{value:.1f}" if abs(value) < 100 else f"{value:.0f}"
 
 
 def _scree_section(png):
