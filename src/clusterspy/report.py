@@ -905,11 +905,9 @@ def _counts_section(counts):
 
 
 def _count_text(value):
-    """A count for text: whole, or one decimal below 100 (no exponent)."""
+    """A count for text: whole, or with one decimal (no exponent)."""
     value = float(value)
-    if value.is_integer():
-        return f"{int(value)}"
-    return f"{value:.1f}" if abs(value) < 100 else f"{value:.0f}"
+    return f"{int(value)}" if value.is_integer() else f"{value:.1f}"
 
 
 def _scree_section(png):
