@@ -138,6 +138,7 @@ EXPECTED_FILES = {
     "cluster_labels.csv",
     "cluster_sizes.csv",
     "cluster_signals_mean.csv",
+    "cluster_table.csv",
 }
 
 
@@ -150,7 +151,7 @@ def test_run_auto_exit_code_printout_and_files(auto_run):
     assert lines[0].startswith("Number of clusters: 3, estimated with gap")
     assert lines[1] == "Cluster sizes: 198, 151, 131"
     assert f"Report: {out / 'report.html'} (open it in any browser)" in lines
-    assert f"All outputs (14 files): {out}" in lines
+    assert f"All outputs (15 files): {out}" in lines
 
 
 def test_run_result_file_carries_the_labels(auto_run, map_file):
@@ -299,7 +300,7 @@ def test_run_fixed_k_decomposition_zspy(map_file, tmp_path):
     grid = np.loadtxt(out / "cluster_labels.csv", delimiter=",", dtype=np.int64)
     np.testing.assert_array_equal(grid, result.label_map)
     report = parse_report(out / "report.html")
-    assert len(embedded_pngs(report)) == 4
+    assert len(embedded_pngs(report)) == 5  # with the scree plot of the decomposition
     text = "".join(report.text)
     assert "the number of clusters was given, not estimated" in text
     assert "normalize_poissonian_noise" in report.cells
@@ -584,7 +585,7 @@ def test_demo_console_script_full_size(tmp_path):
     grid = np.loadtxt(out / "cluster_labels.csv", delimiter=",", dtype=np.int64)
     np.testing.assert_array_equal(grid, labels.data)
     report = parse_report(out / "report.html")
-    assert len(embedded_pngs(report)) == 5
+    assert len(embedded_pngs(report)) == 6  # with the scree plot of the decomposition
     cells = report.cells
     assert cells[cells.index("adjusted Rand index vs truth") + 1] == "1.0000"
     assert cells[cells.index("output_dimension") + 1] == "3"

@@ -531,6 +531,7 @@ def test_export(si, tmp_path):
             "cluster_labels.hspy",
             "cluster_signals_mean.hspy",
             "cluster_distances.hspy",
+            "cluster_table.csv",
         ]
     )
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
@@ -559,6 +560,7 @@ def test_export(si, tmp_path):
         "cluster_labels.hspy",
         "cluster_signals_centroid.hspy",
         "cluster_signals_mean.hspy",
+        "cluster_table.csv",
     ]
 
 

@@ -362,6 +362,7 @@ def _options(args):
 
 def _print_results(done):
     """The results, then where the files are."""
+    from .plotting.elements import plural
     from .workflow import estimate_line
 
     if done.plan.estimate:
@@ -378,7 +379,7 @@ def _print_results(done):
         "s.clusterspy.get_cluster_labels())"
     )
     print(f"Report: {done.report} (open it in any browser)")
-    print(f"All outputs ({len(done.files)} files): {folder}")
+    print(f"All outputs ({plural(len(done.files), 'file')}): {folder}")
 
 
 def _command_line(argv):

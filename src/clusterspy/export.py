@@ -23,6 +23,8 @@ from .validation import check_bool, check_choice
 __all__ = ["export_cluster_results"]
 
 _SIGNAL_FORMATS = ("hspy", "zspy")
+#: The per-cluster table (``ClusterTable.to_csv``).
+TABLE_NAME = "cluster_table.csv"
 
 
 def export_cluster_results(
@@ -35,6 +37,7 @@ def export_cluster_results(
     cmap=None,
     dpi=150,
     overwrite=False,
+    table=True,
 ):
     """Save the plots and the result signals of a cluster analysis.
 
@@ -49,7 +52,11 @@ def export_cluster_results(
     and, unless ``signal_format`` is None, the signals returned by the
     getters: ``cluster_labels.<ext>`` (merged labels, ``-1`` noise, ``-2``
     masked), ``cluster_signals_<kind>.<ext>``, ``cluster_distances.<ext>``
-    and ``cluster_membership.<ext>`` (soft clustering only).
+    and ``cluster_membership.<ext>`` (soft clustering only); and, with
+    ``table``, ``cluster_table.csv``: the per-cluster table (positions, area
+    fraction and its standard error, counts per pixel and, for EDS, the
+    X-ray line intensities of each cluster's summed spectrum; see
+    :func:`clusterspy.tables.get_cluster_table`).
 
     Parameters
     ----------
@@ -77,6 +84,8 @@ def export_cluster_results(
         If False (default), raise ``FileExistsError`` before writing
         anything when one of the files exists. Other files in ``folder``
         are always kept.
+    table : bool
+        Write ``cluster_table.csv``.
 
     Returns
     -------
@@ -123,6 +132,7 @@ def export_cluster_results(
         cmap,
         dpi,
         overwrite,
+        table,
     )
     staged = StagedFolder(spec.folder)
     try:
@@ -151,6 +161,7 @@ class _ExportSpec:
     signals: list
     signal_format: str | None
     dpi: float
+    table: bool = False
 
 
 def _check_export(
@@ -163,9 +174,11 @@ def _check_export(
     cmap,
     dpi,
     overwrite,
+    table=False,
 ):
     """Check every argument before any work; return an :class:`_ExportSpec`."""
     overwrite = check_bool(overwrite, "overwrite")
+    table = check_bool(table, "table")
     folder = check_output_folder(folder, "folder")
     dpi = _check_dpi(dpi)
     result = get_cluster_result(signal)
@@ -192,6 +205,8 @@ def _check_export(
     signals = [] if signal_format is None else _signal_makers(signal, kinds, soft)
     targets = [folder / f"{name}.{fmt}" for name, _ in figures for fmt in formats]
     targets += [folder / f"{name}.{signal_format}" for name, _ in signals]
+    if table:
+        targets.append(folder / TABLE_NAME)
     if not overwrite:
         existing = [str(path) for path in targets if path.exists()]
         if existing:
@@ -200,7 +215,14 @@ def _check_export(
                 + ", ".join(existing)
             )
     return _ExportSpec(
-        signal, folder, formats, figures if formats else [], signals, signal_format, dpi
+        signal,
+        folder,
+        formats,
+        figures if formats else [],
+        signals,
+        signal_format,
+        dpi,
+        table,
     )
 
 
@@ -301,7 +323,25 @@ def _write_exports(spec, folder, show_progressbar=None):
         path = folder / f"{name}.{spec.signal_format}"
         save_signal(make(), path, show_progressbar=show_progressbar)
         written.append(path)
+    if spec.table:
+        written.append(write_table(spec.signal, folder / TABLE_NAME)[0])
     return written
+
+
+def write_table(signal, path, table=None):
+    """Write the per-cluster table as CSV; return ``(path, table)``.
+
+    ``table`` (a :class:`~clusterspy.tables.ClusterTable`) is computed
+    with :func:`~clusterspy.tables.get_cluster_table` when None.
+    """
+    from .tables import get_cluster_table
+
+    if table is None:
+        table = get_cluster_table(signal)
+    path = Path(path)
+    with naming(path):
+        table.to_csv(path)
+    return path, table
 
 
 def _overview(signal, kinds, navigation_index, cmap):

@@ -4,7 +4,10 @@
 and ``clusterspy demo`` produce: the result file (the analysed signal with
 its results), the figures and result signals (through
 :func:`clusterspy.export_cluster_results`), the number-of-clusters curve,
-the CSV tables, ``summary.json`` and the self-contained ``report.html``.
+the CSV tables (``cluster_table.csv``: the per-cluster table with, for EDS,
+the X-ray line intensities), ``summary.json`` and the self-contained
+``report.html`` (with the file's reference image beside the label map when
+the workflow found one).
 The folder is the staging folder of :class:`clusterspy._atomic.StagedFolder`
 when the workflow runs; the files reach the output folder only when all of
 them are complete.
@@ -38,6 +41,8 @@ _DESCRIPTIONS = {
     "cluster_labels.csv": "label map, one row per line of the map (y), one column per x",
     "cluster_sizes.csv": "members of each cluster",
     "cluster_signals_mean.csv": "mean signal of each cluster",
+    "cluster_table.csv": "per cluster: positions, area fraction, counts per pixel "
+    "and (EDS) X-ray line intensities",
     "summary.json": "parameters, versions and results, for scripts",
     "result.{fmt}": "the analysed signal with every result: "
     "hs.load(path).clusterspy.result",
@@ -149,6 +154,9 @@ def write_outputs(
     title=None,
     command=None,
     show_progressbar=None,
+    reference=None,
+    metrics=None,
+    warnings=None,
 ):
     """Write every output file of the workflow into the existing ``folder``.
 
@@ -169,6 +177,14 @@ def write_outputs(
         The report's title and the command line shown in its footer.
     show_progressbar : bool or None
         Passed to HyperSpy's writers; None keeps HyperSpy's default.
+    reference : BaseSignal or None
+        The reference image of the file, shown beside the label map in the
+        report (:func:`clusterspy.plotting.reference.find_reference_image`).
+    metrics : dict, list or None
+        Several number-of-clusters estimates for the report
+        (``{name: ClusterMetric}``); None: the stored one when ``estimate``.
+    warnings : list of str or None
+        Shown first in the report.
 
     Returns
     -------
@@ -186,12 +202,12 @@ def write_outputs(
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     written, report, result = write_outputs(s, pathlib.Path(folder))
     ...     report.name, result.name, len(written)
-    ('report.html', 'result.hspy', 13)
+    ('report.html', 'result.hspy', 14)
     """
     from ._atomic import save_signal
     from .estimate import get_cluster_metric
-    from .export import _check_export, _write_exports
-    from .report import write_report
+    from .export import TABLE_NAME, _check_export, _write_exports, write_table
+    from .report import figure_to_png, scree_figure, write_report
     from .results import get_cluster_result
 
     folder = Path(folder)
@@ -205,10 +221,14 @@ def write_outputs(
     )
     written += _write_exports(spec, folder, show_progressbar)
     metric = None
-    if estimate:
-        metric = get_cluster_metric(signal)
-        written.append(_write_metric_figure(signal, folder / "cluster_metric.png"))
+    if estimate or metrics:
+        metric = get_cluster_metric(signal) if estimate else None
+        written.append(
+            _write_metric_figure(signal, folder / "cluster_metric.png", metrics)
+        )
     written += write_csvs(signal, result, folder)
+    path, table = write_table(signal, folder / TABLE_NAME)
+    written.append(path)
 
     data = summary(result, metric, info, title, command)
     path = folder / "summary.json"
@@ -218,6 +238,9 @@ def write_outputs(
     written.append(path)
 
     figures = {_FIGURE_KEYS[p.name]: p for p in written if p.name in _FIGURE_KEYS}
+    scree = scree_figure(signal)
+    if scree is not None:
+        figures["scree"] = figure_to_png(scree)
     files = [
         (p.name, _DESCRIPTIONS.get(p.name.replace(f".{fmt}", ".{fmt}"), ""))
         for p in written
@@ -231,17 +254,21 @@ def write_outputs(
         files=files,
         command=command,
         metric=estimate,
+        reference=reference,
+        metrics=metrics,
+        warnings=warnings,
+        table=table,
     )
     written.append(report)
     return written, report, result_path
 
 
-def _write_metric_figure(signal, path):
+def _write_metric_figure(signal, path, metrics=None):
     import matplotlib.pyplot as plt
 
     from .report import metric_figure
 
-    fig = metric_figure(signal)
+    fig = metric_figure(signal, metrics)
     try:
         with naming(path):
             fig.savefig(path, dpi=100)

@@ -2,8 +2,11 @@
 
 :func:`write_report` writes one HTML file that holds everything a colleague
 needs to read the result: the figures (embedded as base64 PNG ``data:``
-URIs), the cluster sizes in the clusters' colours, the number-of-clusters
-curve when one was estimated, every parameter and the package versions.
+URIs), the reference (electron or survey) image of the file beside the label
+map, the cluster sizes in the clusters' colours, the element table of EDS
+maps, the counts per pixel of count data, the scree plot of the
+decomposition that was clustered, every number-of-clusters curve that was
+computed, every parameter and the package versions.
 It has no script and loads nothing, so it opens in any browser, offline,
 without Python::
 
@@ -27,9 +30,19 @@ import struct
 from pathlib import Path
 
 from ._atomic import naming
+from .plotting.elements import plural
 from .results import MASKED, NOISE, get_cluster_result
+from .tables import format_percent
 
-__all__ = ["render_report", "write_report", "standard_figures", "figure_to_png"]
+__all__ = [
+    "render_report",
+    "write_report",
+    "standard_figures",
+    "figure_to_png",
+    "counts_per_pixel",
+    "scree_figure",
+    "metric_figure",
+]
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -39,7 +52,11 @@ _CAPTIONS = {
     "overview": "Overview: the label map, the mean signal of each cluster and the "
     "cluster sizes, in the clusters' colours.",
     "metric": "Number-of-clusters metric against k; the dashed line marks the "
-    "chosen k.",
+    "estimated k, the gold point the k that was clustered.",
+    "reference": "The reference image of the same area (left) beside the label "
+    "map (right).",
+    "scree": "Scree plot of the decomposition: the explained variance of each "
+    "component; filled points are the components that were clustered.",
     "labels": "Label map, and the members of each cluster.",
     "signals": "Mean signal of each cluster (shaded: \u00b1 one standard deviation).",
     "distances": "Distance of every position to each cluster centre, in the "
@@ -124,6 +141,14 @@ code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 p.lead{margin:0 0 8px}
 ul.files{margin:0;padding-left:18px;font-size:13.5px}
 footer{color:#6b7280;font-size:12.5px;text-align:center;padding:8px 16px 24px}
+section.warnings{background:#fdecea;border:1px solid #e0a0a0;border-left:6px solid #c62828}
+section.warnings h2{color:#8e1b1b}
+section.warnings ul{margin:0;padding-left:20px}
+table.clusterspy-table td:not(:first-child),table.clusterspy-table th:not(:first-child){
+ text-align:right;font-variant-numeric:tabular-nums}
+.scroll{overflow-x:auto}
+table.clusterspy-table td,table.clusterspy-table th{white-space:nowrap;padding:3px 6px}
+table.clusterspy-table tfoot td{color:#59606b;font-size:13px;text-align:left}
 @media (max-width:820px){.row{grid-template-columns:1fr}}
 @media print{body{background:#fff}section{border:0;break-inside:avoid}}
 """
@@ -145,7 +170,7 @@ def figure_to_png(fig, dpi=100, close=True):
     return buffer.getvalue()
 
 
-def standard_figures(signal, dpi=100, metric=None):
+def standard_figures(signal, dpi=100, metric=None, reference=None, metrics=None):
     """Render the report's figures of a signal's cluster analysis.
 
     Parameters
@@ -157,13 +182,21 @@ def standard_figures(signal, dpi=100, metric=None):
     metric : bool or None
         Include the number-of-clusters curve; ``None`` includes it when an
         estimate is stored with the signal.
+    reference : BaseSignal or None
+        The reference image of the same area (the electron image of a
+        ``.bcf``, see :func:`clusterspy.plotting.reference.find_reference_image`),
+        drawn beside the label map.
+    metrics : dict, list or None
+        Several number-of-clusters estimates (``ClusterMetric``), drawn
+        side by side; None: the stored one (see ``metric``).
 
     Returns
     -------
     dict
-        PNG bytes keyed ``"overview"``, ``"labels"``, ``"signals"``,
-        ``"distances"``, ``"membership"`` (soft clustering only) and
-        ``"metric"``.
+        PNG bytes keyed ``"overview"``, ``"reference"`` (with a reference
+        image), ``"labels"``, ``"signals"``, ``"distances"``,
+        ``"membership"`` (soft clustering only), ``"scree"`` (when a
+        decomposition was clustered) and ``"metric"``.
     """
     from . import plotting
 
@@ -176,20 +209,363 @@ def standard_figures(signal, dpi=100, metric=None):
     }
     if result.membership is not None:
         figures["membership"] = plotting.plot_cluster_membership(signal)
-    if _stored_metric(signal, metric) is not None:
-        figures["metric"] = metric_figure(signal)
-    return {key: figure_to_png(fig, dpi) for key, fig in figures.items()}
+    pngs = {key: figure_to_png(fig, dpi) for key, fig in figures.items()}
+    items = _metrics(signal, metric, metrics)
+    pngs.update(_context_figures(signal, pngs, reference, items, dpi))
+    return pngs
 
 
-def metric_figure(signal):
-    """The number-of-clusters curve, sized for the report."""
+def _context_figures(signal, present, reference, metrics, dpi=100, scree=True):
+    """The reference image, scree and metric figures not in ``present``."""
+    out = {}
+    if reference is not None and "reference" not in present:
+        fig = reference_figure(signal, reference)
+        if fig is not None:
+            out["reference"] = figure_to_png(fig, dpi)
+    if scree and "scree" not in present:
+        fig = scree_figure(signal)
+        if fig is not None:
+            out["scree"] = figure_to_png(fig, dpi)
+    if metrics and "metric" not in present:
+        out["metric"] = figure_to_png(metric_figure(signal, dict(metrics)), dpi)
+    return out
+
+
+def reference_figure(signal, reference):
+    """The reference image beside the label map, or None when the map is not
+    2-D or ``reference`` is not an image."""
+    from .plotting.reference import plot_reference_image
+
+    if (
+        signal.axes_manager.navigation_dimension != 2
+        or reference.axes_manager.signal_dimension != 2
+    ):
+        return None
+    fig = plot_reference_image(signal, reference)
+    # Two images of the map's aspect side by side: no band of white above
+    # and below a wide map.
+    nx, ny = signal.axes_manager.navigation_shape[:2]
+    height = min(max(0.9 + 2.9 * ny / max(nx, 1), 2.4), 5.0)
+    fig.set_size_inches(9.0, height)
+    return fig
+
+
+def _explained_variance(signal):
+    """``(explained variance, components clustered)`` of the decomposition
+    the clustering used, or None (the signal itself was clustered)."""
+    import numpy as np
+
+    parameters = get_cluster_result(signal).parameters
+    kind = parameters.get("cluster_source_kind")
+    if kind == "pca":
+        model = (parameters.get("pca") or {}).get("model") or {}
+        variance = model.get("explained_variance")
+        if variance is None:
+            return None
+        variance = np.asarray(variance, dtype=float)
+        return variance, variance.size
+    if kind in ("decomposition", "bss"):
+        variance = getattr(signal.learning_results, "explained_variance", None)
+        if variance is None:
+            return None
+        used = int(parameters.get("number_of_components") or 0)
+        return np.asarray(variance, dtype=float), used
+    return None
+
+
+def scree_figure(signal):
+    """The scree plot of the decomposition that was clustered, or None.
+
+    HyperSpy's decomposition (``"decomposition"`` and ``"bss"`` sources)
+    shows up to 30 components, the clustered ones filled; clusterspy's
+    ``"pca"`` source stores the variance of the clustered components only
+    (``result.parameters["pca"]["model"]``).
+
+    Examples
+    --------
+    >>> import clusterspy
+    >>> from clusterspy.report import scree_figure
+    >>> s = clusterspy.datasets.spectrum_image(shape=(12, 10), n_channels=32)
+    >>> s.clusterspy.cluster_analysis("pca", number_of_components=3,
+    ...                               n_clusters=3, random_state=0)
+    >>> scree_figure(s).axes[0].get_title()
+    'Scree plot'
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    found = _explained_variance(signal)
+    if found is None:
+        return None
+    variance, used = found
+    fig, ax = plt.subplots(figsize=(5.6, 3.6), layout="constrained")
+    kind = get_cluster_result(signal).parameters.get("cluster_source_kind")
+    if kind == "decomposition":
+        from .plotting.reference import plot_scree
+
+        plot_scree(signal, ax=ax)
+    else:
+        _scree_pca(ax, variance, used)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
+def _scree_pca(ax, variance, used):
+    import numpy as np
+
+    total = variance.sum()
+    ratio = variance / total if total > 0 else variance
+    n = min(ratio.size, 30)
+    used = min(used, n)
+    index = np.arange(n)
+    ax.semilogy(index, ratio[:n], color="0.6", linewidth=0.8, zorder=1)
+    ax.scatter(index[used:], ratio[used:n], facecolors="none", edgecolors="0.3")
+    if used:
+        ax.scatter(
+            index[:used],
+            ratio[:used],
+            color="C3",
+            label=f"used for clustering ({used})",
+            zorder=2,
+        )
+        ax.legend(frameon=False, fontsize="small")
+    ax.set_xlabel("Principal component index")
+    ax.set_ylabel("Proportion of variance")
+    ax.set_title("Scree plot")
+
+
+def metric_figure(signal, metrics=None):
+    """The number-of-clusters curves side by side, sized for the report.
+
+    Parameters
+    ----------
+    signal : BaseSignal
+        The analysed signal (its cluster result, when there is one, gives the
+        k that was clustered, marked on every curve).
+    metrics : dict, list, ClusterMetric or None
+        The estimates to draw; None: the one stored with the signal.
+
+    Examples
+    --------
+    >>> import clusterspy
+    >>> from clusterspy.report import metric_figure
+    >>> s = clusterspy.datasets.spectrum_image(shape=(12, 10), n_channels=32)
+    >>> k = s.clusterspy.estimate_number_of_clusters(
+    ...     "signal", max_clusters=4, metric="elbow", random_state=0)
+    >>> metric_figure(s).axes[0].get_xlabel()
+    'Number of clusters k'
+    """
+    import math
+
     import matplotlib.pyplot as plt
 
-    from .estimate import plot_cluster_metric
-
-    fig, ax = plt.subplots(figsize=(5.6, 3.6), layout="constrained")
-    plot_cluster_metric(signal, ax=ax)
+    items = _metrics(signal, True if metrics is None else None, metrics)
+    try:
+        chosen = get_cluster_result(signal).n_clusters
+    except RuntimeError:
+        chosen = None
+    ncols = min(len(items), 3)
+    nrows = math.ceil(len(items) / ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(5.6 if ncols == 1 else 4.0 * ncols, 3.6 * nrows),
+        layout="constrained",
+        squeeze=False,
+    )
+    for ax, (name, metric) in zip(axes.ravel(), items, strict=False):
+        _plot_metric(ax, name, metric, chosen)
+    for ax in axes.ravel()[len(items) :]:
+        ax.set_visible(False)
     return fig
+
+
+def _plot_metric(ax, name, metric, chosen):
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
+    from .estimate.plots import _LABELS
+
+    ks = np.asarray(metric.ks)
+    values = np.asarray(metric.values, dtype=float)
+    if metric.errors is not None:
+        ax.errorbar(ks, values, yerr=metric.errors, fmt="o-", capsize=3)
+    else:
+        ax.plot(ks, values, "o-")
+    ax.axvline(
+        metric.n_clusters,
+        color="0.3",
+        linestyle="--",
+        label=f"estimate: k = {metric.n_clusters}",
+    )
+    if chosen is not None and chosen in ks:
+        i = int(np.flatnonzero(ks == chosen)[0])
+        ax.plot(
+            [chosen],
+            [values[i]],
+            "o",
+            markersize=11,
+            markerfacecolor="#f2c200",
+            markeredgecolor="0.2",
+            zorder=3,
+            label=f"clustered: k = {chosen}",
+        )
+    ax.set_xlabel("Number of clusters k")
+    ax.set_ylabel(_LABELS.get(metric.metric, metric.metric))
+    title = name if name == metric.metric else f"{name} ({metric.metric})"
+    ax.set_title(f"{title}: {metric.rule}", fontsize="small")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="best", fontsize="small")
+
+
+def _metrics(signal, include, metrics):
+    """``[(name, ClusterMetric), ...]``: ``metrics`` (a dict, a list or one
+    estimate) or, when None, the stored estimate (see ``include``)."""
+    from .estimate.result import ClusterMetric
+
+    if metrics is None:
+        stored = _stored_metric(signal, include)
+        return [] if stored is None else [(stored.metric, stored)]
+    if isinstance(metrics, ClusterMetric):
+        metrics = [metrics]
+    if isinstance(metrics, dict):
+        items = [(str(k), v) for k, v in metrics.items()]
+    elif isinstance(metrics, (list, tuple)):
+        items = [(getattr(m, "metric", "?"), m) for m in metrics]
+    else:
+        raise TypeError(
+            "`metrics` must be a dict of name to ClusterMetric, a list of "
+            f"ClusterMetric or None, not {type(metrics).__name__}."
+        )
+    for name, m in items:
+        if not isinstance(m, ClusterMetric):
+            raise TypeError(
+                f"`metrics` must hold ClusterMetric objects; {name!r} is "
+                f"{type(m).__name__}."
+            )
+    return items
+
+
+# -- counts per pixel ----------------------------------------------------------------
+
+#: Below this median of counts per position a map is sparse and the report
+#: suggests binning: a spectrum of fewer counts has only a few counts in its
+#: strongest lines, and clusters then follow the noise.
+SPARSE_MEDIAN = 100
+#: Above this share of positions without a single count, likewise.
+SPARSE_EMPTY = 0.05
+
+
+#: Floats this close to a whole number count as counts: HyperSpy's
+#: decomposition with Poisson normalisation scales the data in place and back,
+#: which leaves float32 counts a few ulp (1e-4 at 1000) off.
+_WHOLE_TOLERANCE = 1e-2
+
+
+def counts_per_pixel(signal):
+    """Total counts of each navigation position of count data, with a summary.
+
+    Parameters
+    ----------
+    signal : BaseSignal
+        Eager or lazy. Count data are non-negative whole numbers (an
+        integer dtype, or floats that all hold whole numbers to within
+        0.01, as after ``change_dtype("float32")`` and a decomposition).
+
+    Returns
+    -------
+    dict or None
+        None when the data are not counts; otherwise ``totals`` (NumPy
+        array, navigation shape in data order), ``median``, ``mean``,
+        ``minimum``, ``maximum``, ``empty`` (positions without a count),
+        ``empty_fraction``, ``filled_median`` (median of the positions with
+        counts), ``positions``, ``sparse`` (bool: a median below
+        ``SPARSE_MEDIAN`` counts or more than ``SPARSE_EMPTY`` empty
+        positions) and ``binning`` (the navigation binning factor that
+        brings the filled median to ``SPARSE_MEDIAN``, at most 8; 1 when
+        none is needed).
+
+    Examples
+    --------
+    >>> import numpy as np, hyperspy.api as hs
+    >>> from clusterspy.report import counts_per_pixel
+    >>> s = hs.signals.Signal1D(np.array([[[0, 0], [1, 2]], [[3, 0], [0, 0]]]))
+    >>> c = counts_per_pixel(s)
+    >>> c["totals"].tolist(), c["median"], c["empty"]
+    ([[0, 3], [3, 0]], 1.5, 2)
+    """
+    import numpy as np
+
+    am = signal.axes_manager
+    data = signal.data
+    if am.navigation_dimension == 0 or data.dtype.kind not in "biuf":
+        return None
+    signal_axes = tuple(sorted(am.signal_indices_in_array))
+    nav_axes = tuple(i for i in range(data.ndim) if i not in signal_axes)
+    nav_shape = tuple(data.shape[i] for i in nav_axes)
+    integer = data.dtype.kind in "biu"
+    if signal._lazy:
+        import dask
+        import dask.array as da
+
+        totals = data.sum(axis=signal_axes, dtype="float64")
+        minimum = data.min()
+        whole = (
+            da.asarray(True)
+            if integer
+            else ~(abs(data - da.round(data)) > _WHOLE_TOLERANCE).any()
+        )
+        totals, minimum, whole = dask.compute(totals, minimum, whole)
+    else:
+        array = np.asarray(data)
+        if signal_axes != tuple(range(len(nav_axes), data.ndim)):
+            array = np.moveaxis(array, signal_axes, range(-len(signal_axes), 0))
+        flat = array.reshape(int(np.prod(nav_shape)), -1)
+        totals = np.empty(flat.shape[0], dtype="float64")
+        minimum, whole = np.inf, True
+        # Blocks of rows: no temporary the size of the map.
+        step = max(1, 2**21 // max(flat.shape[1], 1))
+        for start in range(0, flat.shape[0], step):
+            block = flat[start : start + step]
+            totals[start : start + step] = block.sum(axis=1, dtype="float64")
+            if block.size:
+                minimum = min(minimum, block.min())
+                if not integer and whole:
+                    whole = not np.any(
+                        np.abs(block - np.round(block)) > _WHOLE_TOLERANCE
+                    )
+        totals = totals.reshape(nav_shape)
+    if not (bool(whole) and np.isfinite(minimum) and minimum >= 0):
+        return None
+    totals = np.rint(np.asarray(totals)).astype(np.int64)
+    median = float(np.median(totals))
+    empty = int(np.count_nonzero(totals == 0))
+    positions = int(totals.size)
+    empty_fraction = empty / positions if positions else 0.0
+    # Empty pixels are often outside the acquired area: the binning advice
+    # is about the pixels that hold counts.
+    filled = totals[totals > 0]
+    filled_median = float(np.median(filled)) if filled.size else 0.0
+    sparse = filled_median < SPARSE_MEDIAN or empty_fraction > SPARSE_EMPTY
+    binning = 1
+    if filled.size and filled_median < SPARSE_MEDIAN:
+        # The smallest factor f whose f x f bins reach the threshold, at most 8.
+        binning = 2
+        while binning * binning * filled_median < SPARSE_MEDIAN and binning < 8:
+            binning += 1
+    return {
+        "totals": totals,
+        "median": median,
+        "mean": float(totals.mean()),
+        "minimum": int(totals.min()),
+        "maximum": int(totals.max()),
+        "empty": empty,
+        "empty_fraction": empty_fraction,
+        "filled_median": filled_median,
+        "positions": positions,
+        "sparse": bool(sparse),
+        "binning": binning,
+    }
 
 
 def _png_bytes(value):
@@ -285,7 +661,9 @@ def _features_text(parameters):
     n = parameters.get("number_of_components")
     if kind in ("decomposition", "bss") and n:
         name = "decomposition" if kind == "decomposition" else "BSS"
-        return f"{n} {name} components"
+        return plural(n, f"{name} component")
+    if kind == "pca" and n:
+        return plural(n, "PCA component")
     if kind == "signal":
         return "the signal"
     return str(parameters.get("cluster_source", "?"))
@@ -294,11 +672,13 @@ def _features_text(parameters):
 # -- sections -------------------------------------------------------------------------
 
 
-def _summary_rows(result, metric):
+def _summary_rows(result, metrics):
     parameters = result.parameters
     preprocessing = parameters.get("preprocessing")
-    if metric is not None:
-        how = f"estimated with {metric.metric} (k = {int(metric.ks[0])} to {int(metric.ks[-1])})"
+    if metrics:
+        names = ", ".join(m.metric for _, m in metrics)
+        ks = [int(k) for _, m in metrics for k in (m.ks[0], m.ks[-1])]
+        how = f"estimated with {names} (k = {min(ks)} to {max(ks)})"
     elif parameters.get("algorithm") in ("dbscan", "hdbscan"):
         how = "found by the algorithm"
     else:
@@ -313,18 +693,18 @@ def _summary_rows(result, metric):
     return _table(rows)
 
 
-def _sizes_section(result, metric=None):
+def _sizes_section(result, metrics=()):
     from .plotting import cluster_colors
 
     colors = cluster_colors(result.n_clusters)
     total = int(result.labels.size)
     rows = []
     for i, count in enumerate(result.counts):
-        share = 100.0 * int(count) / total if total else 0.0
+        share = int(count) / total if total else 0.0
         rows.append(
             f'<tr><td><span class="swatch" style="background:{_hex(colors[i])}">'
             f'</span>{i}</td><td class="num">{int(count)}</td>'
-            f'<td class="num">{share:.1f} %</td></tr>'
+            f'<td class="num">{_e(format_percent(share))}</td></tr>'
         )
     for label, name, count in (
         (NOISE, "noise", result.noise_count),
@@ -333,7 +713,7 @@ def _sizes_section(result, metric=None):
         if count:
             rows.append(
                 f'<tr><td>{label} ({name})</td><td class="num">{count}</td>'
-                f'<td class="num">{100.0 * count / total:.1f} %</td></tr>'
+                f'<td class="num">{_e(format_percent(count / total))}</td></tr>'
             )
     rows.append(
         f'<tr class="total"><td>all</td><td class="num">{total}</td>'
@@ -347,36 +727,57 @@ def _sizes_section(result, metric=None):
         '<th class="num">Share</th></tr>'
         + "".join(rows)
         + "</table><h3>Summary</h3>"
-        + _summary_rows(result, metric)
+        + _summary_rows(result, metrics)
         + "</section>"
     )
 
 
-def _metric_section(metric, png):
-    name = _METRIC_NAMES.get(metric.metric, metric.metric)
-    ks = [int(k) for k in metric.ks]
-    text = (
-        f'<p class="lead">k = <b>{metric.n_clusters}</b>, estimated with {_e(name)} '
-        f"for k = {ks[0]} to {ks[-1]} (rule: {_e(metric.rule)}).</p>"
-    )
-    if metric.n_clusters == ks[-1] and len(ks) > 1:
-        text += (
-            '<p class="note">The estimate is the largest k tried: the curve has '
-            "no clear optimum in this range. Try a larger maximum or another "
-            "metric, and judge the clusters by eye.</p>"
+def _metric_section(metrics, png, chosen):
+    texts = []
+    for label, metric in metrics:
+        name = _METRIC_NAMES.get(metric.metric, metric.metric)
+        ks = [int(k) for k in metric.ks]
+        several = len(metrics) > 1
+        shown = f"{label}: " if several else ""
+        texts.append(
+            f'<p class="lead">{_e(shown)}k = <b>{metric.n_clusters}</b>, estimated '
+            f"with {_e(name)} for k = {ks[0]} to {ks[-1]} (rule: "
+            f"{_e(metric.rule)}).</p>"
+        )
+        if metric.n_clusters == ks[-1] and len(ks) > 1:
+            which = f"{_e(metric.metric)} estimate" if several else "estimate"
+            texts.append(
+                f'<p class="note">The {which} is the largest k '
+                "tried: the curve has no clear optimum in this range. Try a larger "
+                "maximum or another metric, and judge the clusters by eye.</p>"
+            )
+    estimates = {int(m.n_clusters) for _, m in metrics}
+    if len(estimates) > 1:
+        texts.append(
+            f'<p class="note">The metrics disagree (k = '
+            f"{', '.join(str(k) for k in sorted(estimates))}); "
+            f"{plural(chosen, 'cluster')} {'was' if chosen == 1 else 'were'} "
+            "clustered.</p>"
         )
     figure = _figure(png, _CAPTIONS["metric"]) if png is not None else ""
-    header = ["k", metric.metric] + (
-        ["\u00b1 s(k)"] if metric.errors is not None else []
-    )
-    rows = []
-    for i, k in enumerate(ks):
-        cells = [str(k), f"{metric.values[i]:.4g}"]
+    all_ks = sorted({int(k) for _, m in metrics for k in m.ks})
+    header = ["k"]
+    for label, metric in metrics:
+        header.append(label)
         if metric.errors is not None:
-            cells.append(f"{metric.errors[i]:.3g}")
-        chosen = ' class="chosen"' if k == metric.n_clusters else ""
+            header.append("\u00b1 s(k)")
+    rows = []
+    for k in all_ks:
+        cells = [str(k)]
+        for _, metric in metrics:
+            where = [i for i, v in enumerate(metric.ks) if int(v) == k]
+            i = where[0] if where else None
+            cells.append("" if i is None else f"{metric.values[i]:.4g}")
+            if metric.errors is not None:
+                cells.append("" if i is None else f"{metric.errors[i]:.3g}")
+        row_class = ' class="chosen"' if k == chosen else ""
         rows.append(
-            f"<tr{chosen}>"
+            f"<tr{row_class}>"
             + "".join(f'<td class="num">{_e(c)}</td>' for c in cells)
             + "</tr>"
         )
@@ -387,9 +788,12 @@ def _metric_section(metric, png):
         + "".join(rows)
         + "</table></details>"
     )
+    title = "Number of clusters" + (
+        f" ({plural(len(metrics), 'metric')})" if len(metrics) > 1 else ""
+    )
     return (
-        '<section id="n-clusters"><h2>Number of clusters</h2>'
-        + text
+        f'<section id="n-clusters"><h2>{_e(title)}</h2>'
+        + "".join(texts)
         + figure
         + table
         + "</section>"
@@ -405,7 +809,116 @@ def _fixed_k_section(result):
     )
 
 
-def _parameters_section(result, metric, info):
+def _warnings_section(warnings):
+    items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
+    title = "Warning" if len(warnings) == 1 else "Warnings"
+    return (
+        f'<section id="warnings" class="warnings" role="alert"><h2>{title}</h2>'
+        f"<ul>{items}</ul></section>"
+    )
+
+
+def _reference_section(png, reference):
+    name = reference.metadata.General.title if reference is not None else ""
+    alt = f"Reference image{f' ({name})' if name else ''} beside the cluster label map"
+    return (
+        '<section id="reference"><h2>Reference image</h2>'
+        f"<figure>{_img(png, alt)}<figcaption>{_e(_CAPTIONS['reference'])}"
+        "</figcaption></figure></section>"
+    )
+
+
+def _elements_section(table):
+    lines = ", ".join(n.replace("_", " ") for n in table.line_names)
+    return (
+        '<section id="elements"><h2>Element table</h2>'
+        f'<p class="lead">Per cluster: positions, area fraction (\u00b1 its '
+        "binomial standard error), mean counts per pixel and the intensity of "
+        f"each X-ray line ({_e(lines)}) in the cluster's summed spectrum "
+        "(exspy's <code>get_lines_intensity</code>). Also in "
+        "<code>cluster_table.csv</code> when written by the command line.</p>"
+        + '<div class="scroll">'
+        + table.to_html()
+        + "</div></section>"
+    )
+
+
+def _counts_section(counts):
+    median = counts["median"]
+    rows = [
+        ("median", f"<b>{_e(_count_text(median))}</b>"),
+        ("mean", _e(_count_text(counts["mean"]))),
+        (
+            "minimum \u2013 maximum",
+            _e(f"{counts['minimum']} \u2013 {counts['maximum']}"),
+        ),
+        (
+            "empty pixels",
+            _e(
+                f"{format_percent(counts['empty_fraction'])} "
+                f"({counts['empty']} of {plural(counts['positions'], 'position')})"
+            ),
+        ),
+    ]
+    if counts["empty"]:
+        rows.insert(
+            1,
+            (
+                "median of the pixels with counts",
+                _e(_count_text(counts["filled_median"])),
+            ),
+        )
+    parts = [
+        '<section id="counts"><h2>Counts per pixel</h2>',
+        '<p class="lead">Total counts of each navigation position, summed over '
+        "the channels.</p>",
+        _table(rows),
+    ]
+    if counts["sparse"]:
+        f = counts["binning"]
+        advice = []
+        if counts["empty_fraction"] > SPARSE_EMPTY:
+            advice.append(
+                f"{format_percent(counts['empty_fraction'])} of the pixels hold no "
+                "count (outside the acquired area, or a very sparse map): they "
+                "make a cluster of their own. Leave them out with a navigation "
+                "mask (<code>navigation_mask</code>, True where a pixel is "
+                "empty)."
+            )
+        if f > 1:
+            filled = _count_text(counts["filled_median"])
+            advice.append(
+                f"The pixels with counts hold a median of {filled} counts: "
+                "clusters of so few counts follow the noise more than the "
+                f"composition. Consider binning {f}\u00d7{f} pixels before "
+                f"clustering, e.g. <code>s.rebin(scale=({f}, {f}, 1))</code> "
+                f"({f * f} times the counts per pixel), and a decomposition "
+                "with Poisson normalisation (<code>--decomposition N</code>)."
+            )
+        parts.append(
+            '<p class="note"><b>This map is very sparse.</b> '
+            + " ".join(advice)
+            + "</p>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _count_text(value):
+    """A count for text: whole, or with one decimal (no exponent)."""
+    value = float(value)
+    return f"{int(value)}" if value.is_integer() else f"{value:.1f}"
+
+
+def _scree_section(png):
+    return (
+        '<section id="scree"><h2>Decomposition</h2>'
+        + _figure(png, _CAPTIONS["scree"])
+        + "</section>"
+    )
+
+
+def _parameters_section(result, metrics, info):
     parts = ['<section id="parameters"><h2>Parameters</h2>']
     for title, entries in (info or {}).items():
         if entries:
@@ -422,8 +935,11 @@ def _parameters_section(result, metric, info):
             ]
         )
     )
-    if metric is not None:
-        parts.append("<h3>Number-of-clusters estimate</h3>")
+    for label, metric in metrics:
+        heading = "Number-of-clusters estimate" + (
+            f": {label}" if len(metrics) > 1 else ""
+        )
+        parts.append(f"<h3>{_e(heading)}</h3>")
         parts.append(
             _table(
                 [
@@ -488,15 +1004,44 @@ def render_report(
     command=None,
     notes=None,
     metric=None,
+    *,
+    reference=None,
+    metrics=None,
+    warnings=None,
+    table=None,
+    counts=True,
 ):
     """Return the HTML text of the report (see :func:`write_report`)."""
     from . import __version__
 
     result = get_cluster_result(signal)
-    metric_result = _stored_metric(signal, metric)
+    metric_items = _metrics(signal, metric, metrics)
+    warnings = _check_warnings(warnings)
     if figures is None:
-        figures = standard_figures(signal, metric=metric_result is not None)
-    pngs = {key: _png_bytes(value) for key, value in dict(figures).items()}
+        pngs = standard_figures(
+            signal,
+            metric=bool(metric_items),
+            reference=reference,
+            metrics=dict(metric_items) if metric_items else None,
+        )
+    else:
+        pngs = {key: _png_bytes(value) for key, value in dict(figures).items()}
+        # Only what was asked for explicitly: a given mapping is the set
+        # of figures the caller wants.
+        pngs.update(
+            _context_figures(
+                signal,
+                pngs,
+                reference,
+                metric_items if metrics is not None else None,
+                scree=False,
+            )
+        )
+    if table is None:
+        table = _element_table(signal)
+    elif table is False:
+        table = None
+    count_summary = counts_per_pixel(signal) if counts else None
     parameters = result.parameters
     if title is None:
         title = signal.metadata.General.title or "signal"
@@ -507,15 +1052,18 @@ def render_report(
     when = str(when)[:19].replace("T", " ") + " UTC"
     preprocessing = parameters.get("preprocessing")
     subtitle = (
-        f"{result.n_clusters} clusters \u00b7 {parameters.get('algorithm', '?')} on "
+        f"{plural(result.n_clusters, 'cluster')} \u00b7 "
+        f"{parameters.get('algorithm', '?')} on "
         f"{_features_text(parameters)} \u00b7 preprocessing "
         f"{preprocessing if preprocessing is not None else 'none'} \u00b7 "
-        f"{result.labels.size} positions \u00b7 {when}"
+        f"{plural(result.labels.size, 'position')} \u00b7 {when}"
     )
 
     body = [
         f"<header><h1>Cluster analysis: {_e(title)}</h1><p>{_e(subtitle)}</p></header><main>"
     ]
+    if warnings:
+        body.append(_warnings_section(warnings))
     for note in notes or ():
         body.append(f'<p class="note">{_e(note)}</p>')
     if "overview" in pngs:
@@ -524,15 +1072,28 @@ def render_report(
             + _figure(pngs["overview"], _CAPTIONS["overview"])
             + "</section>"
         )
+    if "reference" in pngs:
+        body.append(_reference_section(pngs["reference"], reference))
     body.append('<div class="row">')
-    body.append(_sizes_section(result, metric_result))
-    if metric_result is not None:
-        body.append(_metric_section(metric_result, pngs.get("metric")))
+    body.append(_sizes_section(result, metric_items))
+    if metric_items:
+        body.append(
+            _metric_section(metric_items, pngs.get("metric"), result.n_clusters)
+        )
     else:
         body.append(_fixed_k_section(result))
     body.append("</div>")
+    if table is not None and table.line_names:
+        body.append(_elements_section(table))
+    context = []
+    if count_summary is not None:
+        context.append(_counts_section(count_summary))
+    if "scree" in pngs:
+        context.append(_scree_section(pngs["scree"]))
+    if context:
+        body.append('<div class="row">' + "".join(context) + "</div>")
     body.append('<div class="row">')
-    body.append(_parameters_section(result, metric_result, info))
+    body.append(_parameters_section(result, metric_items, info))
     body.append(_versions_section(result, files))
     body.append("</div>")
     others = [k for k in _SECTION_ORDER if k in pngs]
@@ -559,6 +1120,25 @@ def render_report(
     )
 
 
+def _check_warnings(warnings):
+    if warnings is None:
+        return []
+    if isinstance(warnings, str) or not all(isinstance(w, str) for w in warnings):
+        raise TypeError("`warnings` must be a list of strings or None.")
+    return list(warnings)
+
+
+def _element_table(signal):
+    """The per-cluster table with X-ray line intensities of an EDS map, or
+    None (not EDS, no lines named, or exspy cannot measure them)."""
+    from .plotting.elements import signal_lines
+    from .tables import get_cluster_table
+
+    if not signal_lines(signal):  # not EDS/EELS, no elements named, no exspy
+        return None
+    return get_cluster_table(signal)
+
+
 def write_report(
     signal,
     path,
@@ -569,6 +1149,12 @@ def write_report(
     command=None,
     notes=None,
     metric=None,
+    *,
+    reference=None,
+    metrics=None,
+    warnings=None,
+    table=None,
+    counts=True,
 ):
     """Write a self-contained HTML report of a signal's cluster analysis.
 
@@ -585,9 +1171,11 @@ def write_report(
         The HTML file to write.
     figures : mapping or None
         PNG bytes, PNG file paths or matplotlib figures, keyed
-        ``"overview"``, ``"metric"``, ``"labels"``, ``"signals"``,
-        ``"distances"``, ``"membership"`` or any other name (shown with the
-        name as caption). ``None`` renders :func:`standard_figures`.
+        ``"overview"``, ``"reference"``, ``"metric"``, ``"scree"``,
+        ``"labels"``, ``"signals"``, ``"distances"``, ``"membership"`` or
+        any other name (shown with the name as caption). ``None`` renders
+        :func:`standard_figures`; the reference, scree and metric figures
+        missing from a given mapping are rendered.
     title : str or None
         Shown in the header; default the signal's title.
     info : mapping or None
@@ -602,7 +1190,23 @@ def write_report(
         Highlighted notes shown under the header.
     metric : bool or None
         Show the number-of-clusters estimate stored with the signal;
-        ``None`` shows it when there is one.
+        ``None`` shows it when there is one (ignored when ``metrics`` is
+        given).
+    reference : BaseSignal or None
+        The image of the same area (the electron image of a ``.bcf``, see
+        :func:`clusterspy.plotting.reference.find_reference_image`), shown
+        beside the label map.
+    metrics : dict, list or None
+        Several number-of-clusters estimates (``{name: ClusterMetric}`` or
+        a list), their curves side by side with the clustered k marked.
+    warnings : list of str or None
+        Shown first, in a red box (a doubtful estimate, a sparse map...).
+    table : ClusterTable, False or None
+        The element table; None computes it for EDS maps whose elements
+        or lines are known (:func:`clusterspy.tables.get_cluster_table`);
+        False shows none.
+    counts : bool
+        Show the counts per pixel of count data (:func:`counts_per_pixel`).
 
     Returns
     -------
@@ -630,6 +1234,11 @@ def write_report(
         command=command,
         notes=notes,
         metric=metric,
+        reference=reference,
+        metrics=metrics,
+        warnings=warnings,
+        table=table,
+        counts=counts,
     )
     path = Path(path)
     with naming(path):

@@ -241,6 +241,13 @@ def load_signal(path, signal_index=None, lazy=False):
     >>> info["signal index"]
     '0 of 1'
     """
+    signal, info, _ = _load(path, signal_index, lazy)
+    return signal, info
+
+
+def _load(path, signal_index=None, lazy=False):
+    """:func:`load_signal`, and every signal of the file (for the report's
+    reference image)."""
     import hyperspy.api as hs
 
     path = Path(path)
@@ -303,7 +310,7 @@ def load_signal(path, signal_index=None, lazy=False):
         "dtype": str(signal.data.dtype),
         "lazy": bool(lazy),
     }
-    return signal, info
+    return signal, info, signals
 
 
 # -- the analysis --------------------------------------------------------------------------
@@ -313,6 +320,7 @@ def _decompose(signal, plan, say):
     import numpy as np
 
     from ._utils.progress import progress as _progress
+    from .plotting.elements import plural
 
     n = plan.decomposition
     if signal.data.dtype.kind in "biu":  # HyperSpy decomposes float data only
@@ -323,7 +331,7 @@ def _decompose(signal, plan, say):
             minimum = minimum.compute()
     poisson = bool(np.isfinite(minimum) and minimum >= 0)
     say(
-        f"Decomposition: SVD, {n} components"
+        f"Decomposition: SVD, {plural(n, 'component')}"
         + (
             ", Poisson noise normalised..."
             if poisson
@@ -345,6 +353,7 @@ def _decompose(signal, plan, say):
 def _analyse(signal, plan, say):
     """Decompose, estimate k and cluster; return the report's parameter tables."""
     from .algorithms import _NO_N_CLUSTERS
+    from .plotting.elements import plural as _plural
 
     info = {}
     if plan.decomposition is not None:
@@ -382,7 +391,11 @@ def _analyse(signal, plan, say):
                 **common,
             )
     features = (
-        f"{n_components or 'the'} decomposition components"
+        (
+            _plural(n_components, "decomposition component")
+            if n_components
+            else "the decomposition components"
+        )
         if plan.source == "decomposition"
         else "the signal"
     )
@@ -486,7 +499,10 @@ def _write_error(err, staged):
 def _execute(plan, output, prepare, *, command, say, after=None):
     """Stage ``output``, prepare the signal, analyse it and write the outputs.
 
-    ``prepare()`` returns ``(signal, info, title)``; ``after(signal, info)``,
+    ``prepare()`` returns ``(signal, info, title)`` or ``(signal, info, title,
+    report)``, ``report`` being keyword arguments of the report's context
+    (``reference``, ``metrics``, ``warnings``: see
+    :func:`clusterspy.outputs.write_outputs`); ``after(signal, info)``,
     when given, runs between the analysis and the writing and returns the
     value stored as :attr:`WorkflowResult.ari`.
     """
@@ -496,7 +512,8 @@ def _execute(plan, output, prepare, *, command, say, after=None):
     staged = _stage(output)
     folder = staged.folder
     try:
-        signal, info, title = prepare()
+        signal, info, title, *context = prepare()
+        report_context = dict(context[0]) if context else {}  # the report's extras
         info.update(_analyse(signal, plan, say))
         extra = after(signal, info) if after is not None else None
         say(f"Writing the results into {folder}/...")
@@ -510,6 +527,7 @@ def _execute(plan, output, prepare, *, command, say, after=None):
                 title=title,
                 command=command,
                 show_progressbar=plan.show_progressbar,
+                **report_context,
             )
             staged.commit()
         except OSError as err:
@@ -606,10 +624,16 @@ def run_workflow(
             output = f"{path.stem or 'data'}-clusterspy"
 
         def prepare():
+            from .plotting.reference import find_reference_image
+
             say(f"Loading {path}...")
-            signal, data_info = load_signal(path, signal_index, lazy)
+            signal, data_info, signals = _load(path, signal_index, lazy)
             say(f"Signal: {data_info['signal']}")
-            return signal, {"Data": data_info}, path.name
+            # -- report: the file's electron/survey image beside the label map
+            reference = find_reference_image(signals, signal)
+            if reference is not None:
+                data_info["reference image"] = _describe_signal(reference)
+            return signal, {"Data": data_info}, path.name, {"reference": reference}
 
     else:
         from .validation import check_signal
