@@ -18,6 +18,7 @@ from . import datasets
 from ._version import __version__
 from .accessor import ClusterspyAccessor, register_accessor
 from .analysis import cluster_analysis
+from .deep import learn_features
 from .estimate import (
     estimate_number_of_clusters,
     get_cluster_metric,
@@ -69,6 +70,7 @@ __all__ = [
     "get_cluster_membership",
     "get_cluster_result",
     "get_cluster_signals",
+    "learn_features",
     "plot_cluster_distances",
     "plot_cluster_labels",
     "plot_cluster_membership",

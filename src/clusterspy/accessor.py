@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 
-from . import analysis, estimate, export, getters, plotting, prediction, results
+from . import analysis, deep, estimate, export, getters, plotting, prediction, results
 from .sources import as_feature_signal
 
 __all__ = ["ClusterspyAccessor", "register_accessor", "ACCESSOR_NAME"]
@@ -88,6 +88,7 @@ class ClusterspyAccessor:
     plot_cluster_membership = _bind(plotting.plot_cluster_membership)
     plot_cluster_results = _bind(plotting.plot_cluster_results)
     export_cluster_results = _bind(export.export_cluster_results)
+    learn_features = _bind(deep.learn_features)
 
     @property
     def result(self):
