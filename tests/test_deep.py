@@ -226,3 +226,24 @@ def test_torch_kmeans_model_pickles_without_torch_objects():
     again = pickle.loads(pickle.dumps(model))
     assert again.predict(X).tolist() == model.labels_.tolist()
     assert again.device_["device"] == "cpu"
+
+
+def test_example_gives_the_numbers_its_prose_claims(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = (
+        Path(__file__).resolve().parents[1] / "examples" / "deep_clustering_digits.py"
+    )
+    spec = importlib.util.spec_from_file_location("clusterspy_example_deep", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = module.main(tmp_path, small=True)
+    assert abs(out["k-means, raw pixels"]["nmi"] - 0.74) < 0.01
+    assert out["k-means, autoencoder codes"]["nmi"] < 0.78
+    assert out["k-means, codes + spectral"]["nmi"] >= 0.80
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "deep_digits_centroids.png",
+        "deep_digits_raw_centroids.png",
+        "deep_digits_scores.png",
+    ]
