@@ -210,12 +210,18 @@ def _chunk_rows(n_features, k):
     return max(1, _CHUNK_BYTES // (4 * (n_features + k + 2)))
 
 
-def _assign(torch, X, centers, c2):
+def _row_norms(torch, X):
+    # squared norms without an (rows, features) temporary
+    return torch.linalg.vector_norm(X, dim=1) ** 2
+
+
+def _assign(torch, X, centers, c2, x2=None):
     """Labels, members' sums (float64), counts and inertia of one chunk on the device."""
     cross = X @ centers.T
     d2 = c2[None, :] - 2.0 * cross
     best, lab = torch.min(d2, dim=1)
-    x2 = (X * X).sum(dim=1)
+    if x2 is None:
+        x2 = _row_norms(torch, X)
     inertia = float(torch.clamp(best + x2, min=0).sum(dtype=torch.float64))
     # one-hot products, not index_add_: the same sums on every run on CUDA
     onehot = torch.nn.functional.one_hot(lab, centers.shape[0]).to(X.dtype)
@@ -235,6 +241,7 @@ class _DeviceRows:
         free = _free_bytes(torch, device)
         self.resident = free is None or nbytes <= free // 2
         self.X = X
+        self._x2 = {}
         if self.resident:
             self.X = torch.as_tensor(X, dtype=torch.float32).to(device)
 
@@ -253,7 +260,13 @@ class _DeviceRows:
                 chunk = self.X[start : start + rows]
                 if not self.resident:
                     chunk = torch.as_tensor(chunk, dtype=torch.float32).to(self.device)
-                lab, s, c, i = _assign(torch, chunk, C, c2)
+                    x2 = None
+                else:
+                    # the rows' norms do not change between passes: once
+                    if start not in self._x2:
+                        self._x2[start] = _row_norms(torch, chunk)
+                    x2 = self._x2[start]
+                lab, s, c, i = _assign(torch, chunk, C, c2, x2)
                 labels[start : start + rows] = lab.cpu().numpy()
                 sums += s
                 counts += c
