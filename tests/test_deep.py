@@ -139,6 +139,11 @@ def test_model_is_kept_without_pickle_and_encodes_new_data(phase_map):
         ({"n_components": 2.5}, TypeError, "`n_components` must be an int"),
         ({"epochs": 0}, ValueError, "`epochs` must be >= 1"),
         ({"manifold": "umap"}, ValueError, "`manifold` must be one of None"),
+        (
+            {"manifold": "spectral", "n_neighbors": 0},
+            ValueError,
+            r"`n_neighbors` must be in \[1, 191\]",
+        ),
         ({"learning_rate": -1}, ValueError, "`learning_rate` must be a positive"),
         ({"device": "tpu"}, ValueError, "`device` must be None"),
     ],

@@ -160,9 +160,10 @@ def learn_features(
     if manifold is not None and manifold not in MANIFOLDS:
         listed = ", ".join(repr(m) for m in (None, *MANIFOLDS))
         raise ValueError(f"`manifold` must be one of {listed}; got {manifold!r}.")
-    n_neighbors = check_int(
-        n_neighbors, "n_neighbors", minimum=1, maximum=n_samples - 1
-    )
+    if manifold is not None:
+        n_neighbors = check_int(
+            n_neighbors, "n_neighbors", minimum=1, maximum=n_samples - 1
+        )
     seed = _seed(random_state)
     torch = require_torch("learn_features")
     device = resolve_device(device)
