@@ -252,3 +252,15 @@ def test_example_gives_the_numbers_its_prose_claims(tmp_path):
         "deep_digits_raw_centroids.png",
         "deep_digits_scores.png",
     ]
+
+
+def test_codes_and_model_survive_save_and_load(phase_map, tmp_path):
+    s, _ = phase_map
+    codes = learn_features(
+        s, n_components=3, random_state=0, epochs=1, show_progressbar=False
+    )
+    codes.save(tmp_path / "codes.hspy")
+    back = hs.load(tmp_path / "codes.hspy")
+    np.testing.assert_array_equal(back.data, codes.data)
+    model = AutoencoderModel.from_signal(back)
+    np.testing.assert_allclose(model.encode(s).data, codes.data, atol=1e-6)

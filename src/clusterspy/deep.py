@@ -182,7 +182,8 @@ def learn_features(
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": float(learning_rate),
-        "torch": torch.__version__,
+        # without the local part ("+cu130"): HDF5 files refuse that string
+        "torch": str(torch.__version__).split("+")[0],
         "device": str(device),
         "manifold": manifold,
         "n_neighbors": n_neighbors if manifold is not None else None,
