@@ -106,6 +106,31 @@ def test_image_stack_uses_a_convolutional_autoencoder():
     assert model.config["kind"] == "conv"
     assert model.config["input_shape"] == [10, 9]
     assert codes.data.shape == (12, 2)
+    # large patterns are pooled to 8 x 8 before the dense layer
+    big = hs.signals.Signal2D(rng.random((4, 40, 36)).astype("float32"))
+    codes = learn_features(
+        big, n_components=2, random_state=0, epochs=1, show_progressbar=False
+    )
+    model = AutoencoderModel.from_signal(codes)
+    assert model.parameters["encoder.8.weight"].shape == (2, 64 * 8 * 8)
+    np.testing.assert_allclose(model.encode(big).data, codes.data, atol=1e-6)
+
+
+def test_isomap_step_and_lazy_signal_clustered_on_codes(phase_map):
+    s, truth = phase_map
+    lazy = _lazy(s, (8, 6, -1))
+    codes = learn_features(
+        lazy,
+        n_components=3,
+        random_state=0,
+        epochs=20,
+        manifold="isomap",
+        show_progressbar=False,
+    )
+    assert AutoencoderModel.from_signal(codes).config["manifold"] == "isomap"
+    lazy.clusterspy.cluster_analysis(codes, n_clusters=3, random_state=0)
+    labels = lazy.clusterspy.result.labels
+    assert adjusted_rand_score(truth.ravel(), labels) > 0.9
 
 
 def test_model_is_kept_without_pickle_and_encodes_new_data(phase_map):
