@@ -116,6 +116,9 @@ def test_image_stack_uses_a_convolutional_autoencoder():
     np.testing.assert_allclose(model.encode(big).data, codes.data, atol=1e-6)
 
 
+# three phases far apart: Isomap's neighbour graph has three components
+@pytest.mark.filterwarnings("ignore:The number of connected components")
+@pytest.mark.filterwarnings("ignore::scipy.sparse.SparseEfficiencyWarning")
 def test_isomap_step_and_lazy_signal_clustered_on_codes(phase_map):
     s, truth = phase_map
     lazy = _lazy(s, (8, 6, -1))
