@@ -381,11 +381,15 @@ class _Rows:
         else:
             self.index = [np.arange(self.n)]
             self._eager = np.asarray(data).reshape(self.n, -1)
+        self._scaled = None
 
     def block(self, i):
         """Block ``i``'s samples, scaled, as float32 of shape (rows, *input)."""
         if self._eager is not None:
-            X = self._eager
+            # scaled once: every epoch reads the same eager block
+            if self._scaled is None:
+                self._scaled = self._scale(self._eager)
+            return self._scaled
         else:
             import dask
 
@@ -396,6 +400,9 @@ class _Rows:
                     "learn_features needs finite data: a block of the signal holds "
                     "NaN or infinite values."
                 )
+        return self._scale(X)
+
+    def _scale(self, X):
         X = (X.astype(np.float32) - np.float32(self.offset)) / np.float32(self.scale)
         return X.reshape((X.shape[0],) + self._net_shape())
 
