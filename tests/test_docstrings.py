@@ -2,6 +2,7 @@
 
 import doctest
 import importlib
+import importlib.util
 import os
 import pkgutil
 
@@ -14,6 +15,10 @@ MODULES = sorted(
     for _, name, _ in pkgutil.walk_packages(clusterspy.__path__, prefix="clusterspy.")
     if not name.endswith("__main__")
 )
+
+# examples that need the optional PyTorch (clusterspy[deep]), skipped without it
+NEEDS_TORCH = ("clusterspy.deep", "clusterspy._torch", "engines.torch", "learn_features")
+HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -29,6 +34,8 @@ def test_docstring_examples(name):
     )
     tests = finder.find(module, name)
     for test in tests:
+        if not HAS_TORCH and any(part in test.name for part in NEEDS_TORCH):
+            continue
         runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"

@@ -227,7 +227,7 @@ def test_engine_arguments_are_checked(small):
     s, _ = small
     with pytest.raises(
         ValueError,
-        match=r"`engine` must be one of 'auto', 'memory', 'blockwise'; got 'gpu'",
+        match=r"`engine` must be one of 'auto', 'memory', 'blockwise', 'torch'; got 'gpu'",
     ):
         s.clusterspy.cluster_analysis("signal", n_clusters=3, engine="gpu")
     with pytest.raises(ValueError, match=r"Unknown `engine_kwargs` key\(s\) chunk"):

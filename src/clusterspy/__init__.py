@@ -25,6 +25,7 @@ from .components import (
     significant_components_of,
 )
 from .counts import CountSummary, count_summary, counts_per_position, low_count_mask
+from .deep import learn_features
 from .editing import get_cluster_members, merge_clusters, split_cluster
 from .estimate import (
     estimate_number_of_clusters,
@@ -95,6 +96,7 @@ __all__ = [
     "split_cluster",
     "get_cluster_members",
     "low_count_mask",
+    "learn_features",
     "plot_cluster_distances",
     "plot_cluster_labels",
     "plot_cluster_membership",

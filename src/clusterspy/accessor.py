@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 
-from . import analysis, estimate, export, getters, plotting, prediction, results
+from . import analysis, deep, estimate, export, getters, plotting, prediction, results
 from .editing import get_cluster_members, merge_clusters, split_cluster
 from .interactive import plot_cluster_explorer
 from .sources import as_feature_signal
@@ -97,6 +97,7 @@ class ClusterspyAccessor:
     merge_clusters = _bind(merge_clusters)
     split_cluster = _bind(split_cluster)
     get_cluster_members = _bind(get_cluster_members)
+    learn_features = _bind(deep.learn_features)
 
     @property
     def result(self):

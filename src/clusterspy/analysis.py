@@ -146,11 +146,12 @@ def cluster_analysis(
     show_progressbar : bool or None
         Show dask's progress bar for each pass over lazy data; ``None``
         follows HyperSpy's preferences.
-    engine : {"auto", "memory", "blockwise"}
+    engine : {"auto", "memory", "blockwise", "torch"}
         How the data are touched (see :mod:`clusterspy.engines`): ``"auto"``
         uses the out-of-core ``"blockwise"`` engine when the features are
         lazy (the ``"signal"`` source of a lazy signal) and ``"memory"``
-        otherwise.
+        otherwise. ``"torch"`` runs k-means on a PyTorch device (CUDA when
+        available; :mod:`clusterspy.engines.torch`, ``clusterspy[deep]``).
     engine_kwargs : dict or None
         Options of the blockwise engine: ``init_sample_size`` (rows for the
         k-means++ initialisation) and ``fit_sample_size`` (rows on which
@@ -575,6 +576,7 @@ def _parameters(signal, call, fit, ordered, decomposition_centre):
             "n_features": int(ordered.centers.shape[1]),
             "feature_dtype": str(fit.feature_dtype),
             "engine": call.engine,
+            "engine_device": getattr(fit.estimator, "device_", None),
             "spatial_weight": provenance["spatial_weight"],
             "membership_threshold": provenance["membership_threshold"],
             "decomposition_centre": decomposition_centre,

@@ -16,6 +16,11 @@ names to them. Nothing here imports the pipeline (:mod:`clusterspy.analysis`).
     over the blocks; algorithms that cannot stream are fitted on a seeded
     sample and every position is then assigned blockwise. Runs unchanged on a
     ``dask.distributed`` cluster.
+``"torch"`` (:mod:`clusterspy.engines.torch`)
+    K-means only: the Lloyd iterations on a PyTorch device (CUDA when there
+    is one, else the CPU) in float32, with the blockwise engine's start and
+    stopping rules; lazy data are streamed block by block. Needs the extra
+    ``clusterspy[deep]``.
 ``"auto"`` (the default)
     ``"blockwise"`` when the features are a dask array (a lazy signal with
     the ``"signal"`` source or a lazy user signal), ``"memory"`` otherwise.
@@ -24,7 +29,7 @@ names to them. Nothing here imports the pipeline (:mod:`clusterspy.analysis`).
 the estimation of the number of clusters.
 """
 
-from . import blockwise, memory
+from . import blockwise, memory, torch
 from .base import Fit, FitRequest
 from .kmeans import BlockwiseKMeans
 from .rowblocks import RowBlocks
@@ -40,7 +45,7 @@ __all__ = [
 ]
 
 #: The fit function of each engine, by name (a new engine adds one line).
-ENGINE_FITS = {"memory": memory.fit, "blockwise": blockwise.fit}
+ENGINE_FITS = {"memory": memory.fit, "blockwise": blockwise.fit, "torch": torch.fit}
 
 #: The accepted values of ``engine``.
 ENGINES = ("auto", *ENGINE_FITS)

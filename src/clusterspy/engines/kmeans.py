@@ -169,9 +169,7 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
                     best = refined
         if best is not None:
             centers = best.cluster_centers_
-        run = lloyd_kmeans(
-            blocks, np.asarray(centers, dtype=np.float64), self.max_iter, tol
-        )
+        run = self._lloyd(blocks, np.asarray(centers, dtype=np.float64), tol)
         centers, labels, means, counts, inertia, n_iter = run
         self.cluster_centers_ = centers
         self.labels_ = labels
@@ -181,6 +179,10 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.n_features_in_ = centers.shape[1]
         return self
+
+    def _lloyd(self, blocks, centers, tol):
+        # the Lloyd passes; the torch engine runs them on its device
+        return lloyd_kmeans(blocks, centers, self.max_iter, tol)
 
     def predict(self, X):
         """Index of the nearest centre for each row of ``X`` (NumPy)."""
