@@ -51,7 +51,13 @@ __all__ = [
     "predict",
 ]
 
-_ENGINE_KWARGS = ("init_sample_size", "fit_sample_size", "passes")
+_ENGINE_KWARGS = (
+    "init_sample_size",
+    "fit_sample_size",
+    "passes",
+    "memory_budget",
+    "exact_sklearn",
+)
 
 
 def cluster_analysis(
@@ -404,7 +410,9 @@ def _check_engine_kwargs(engine_kwargs):
             f"{', '.join(_ENGINE_KWARGS)}."
         )
     return {
-        key: check_int(value, f"engine_kwargs['{key}']", minimum=1)
+        key: check_bool(value, f"engine_kwargs['{key}']")
+        if key == "exact_sklearn"
+        else check_int(value, f"engine_kwargs['{key}']", minimum=1)
         for key, value in engine_kwargs.items()
     }
 

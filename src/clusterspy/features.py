@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _compute
+from ._threads import thread_map
 from ._utils.progress import progress as _progress
 from .preprocessing import WithCoordinates, make_preprocessor
 from .sources import (
@@ -132,7 +133,12 @@ class FeaturePlan:
         if self.preprocessor is None:
             self.features_owned = owned
             return X_kept, keep
-        if owned:
+        if not owned and _copies_by_blocks(self.preprocessor, X_kept):
+            # A row-wise scaling of the signal's own data: copy it block by
+            # block and scale each block in place while it is in cache (one
+            # pass, one array the size of the data, in the data's dtype).
+            Xp = _transform_copy_by_blocks(self.preprocessor, X_kept)
+        elif owned:
             # Our own copy: scale it in place rather than making another one
             # the size of the data (the transformer is reset to copying
             # afterwards, so that `predict` never writes into user data).
@@ -202,6 +208,45 @@ def plan_features(
     )
     plan.check_enough_samples()
     return plan
+
+
+def _copies_by_blocks(preprocessor, X):
+    """Whether :func:`_transform_copy_by_blocks` applies: a ``Normalizer`` on floats."""
+    from sklearn.preprocessing import Normalizer
+
+    return (
+        type(preprocessor) is Normalizer
+        and preprocessor.copy is True
+        and isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and X.dtype in (np.float32, np.float64)
+        and X.shape[0] > 0
+    )
+
+
+def _transform_copy_by_blocks(preprocessor, X):
+    """``preprocessor.fit_transform(X)`` for a row-wise scaling, as a new array.
+
+    Rows are copied into the result one cache-sized block at a time and
+    scaled there in place: no temporary the size of the data, and the dtype
+    of ``X`` is kept (float32 stays float32). ``X`` is not modified.
+    """
+    preprocessor.fit(X[:1])  # row-wise: nothing to learn from the data
+    out = np.empty(X.shape, dtype=X.dtype)
+    rows = _compute.block_rows(X.shape[1], X.itemsize)
+
+    def block(start):
+        part = out[start : start + rows]
+        part[...] = X[start : start + rows]
+        scaled = preprocessor.transform(part)
+        if not np.may_share_memory(scaled, part):
+            part[...] = scaled
+
+    with _in_place(preprocessor):
+        # NumPy releases the GIL: blocks on every core
+        thread_map(block, range(0, X.shape[0], rows), _compute._n_threads())
+    preprocessor.n_features_in_ = X.shape[1]
+    return out
 
 
 @contextlib.contextmanager

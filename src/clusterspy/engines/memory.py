@@ -1,4 +1,12 @@
-"""The in-memory engine: the features as one NumPy array, scikit-learn as it is."""
+"""The in-memory engine: the features as one NumPy array.
+
+Named k-means (``algorithm="kmeans"``) runs clusterspy's own k-means
+(:mod:`clusterspy.engines.gemm`: k-means++ on a seeded sample, then exact
+Lloyd passes by matrix products, in the features' dtype), the algorithm of
+the blockwise engine; ``engine_kwargs={"exact_sklearn": True}``, or a
+``KMeans`` object as ``algorithm``, fits scikit-learn's ``KMeans`` itself.
+Every other algorithm is scikit-learn's (or the user's) estimator as it is.
+"""
 
 from __future__ import annotations
 
@@ -23,14 +31,26 @@ def fit(plan, estimator, request):
     Xp, keep = plan.compute(request.show_progressbar, request.k_requested)
     if request.grid:
         _set_grid_connectivity(estimator, plan, keep)
-    if request.algorithm == "kmeans":
+    options = request.options or {}
+    kept_distances = None
+    if request.algorithm == "kmeans" and _fast_kmeans_applies(estimator, Xp, options):
+        run = _fit_fast_kmeans(estimator, Xp, options)
+        raw_labels, raw_membership = run.labels, None
+        k = estimator.n_clusters
+        counts, means, kept_distances = (
+            run.counts.astype(np.int64),
+            run.means,
+            run.distances,
+        )
+    elif request.algorithm == "kmeans":
         raw_labels, raw_membership = _fit_kmeans(estimator, Xp, plan.features_owned)
     else:
         raw_labels, raw_membership = fit_labels(estimator, Xp)
-    k = n_clusters_found(raw_labels, request.k_requested)
+    if kept_distances is None:
+        k = n_clusters_found(raw_labels, request.k_requested)
+        counts, means, _ = _compute.grouped_moments(Xp, raw_labels, k, with_m2=False)
+        kept_distances = _compute.pairwise_distances_to(Xp, means)
     n = keep.size
-    counts, means, _ = _compute.grouped_moments(Xp, raw_labels, k, with_m2=False)
-    kept_distances = _compute.pairwise_distances_to(Xp, means)
     labels = np.full(n, MASKED, dtype=np.int64)
     labels[keep] = np.where(raw_labels >= 0, raw_labels, NOISE)
     distances = np.full((n, k), np.nan)
@@ -51,6 +71,67 @@ def fit(plan, estimator, request):
         estimator,
         Xp.dtype,
     )
+
+
+def _fast_kmeans_applies(estimator, Xp, options):
+    """Whether named k-means runs :mod:`clusterspy.engines.gemm`'s fit."""
+    from sklearn.cluster import KMeans
+
+    if options.get("exact_sklearn", False):
+        return False
+    return (
+        type(estimator) is KMeans
+        and estimator.algorithm == "lloyd"
+        and not estimator.verbose
+        and isinstance(Xp, np.ndarray)
+        and Xp.ndim == 2
+        and Xp.dtype in (np.float32, np.float64)
+    )
+
+
+def _fit_fast_kmeans(estimator, Xp, options):
+    """k-means++ on a seeded sample, then exact Lloyd passes over every row.
+
+    The estimator is given the fitted attributes of a scikit-learn
+    ``KMeans`` (centres in the features' dtype), so that ``predict`` and
+    ``return_info`` work as with scikit-learn's fit.
+    """
+    from sklearn.utils import check_random_state
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+    from threadpoolctl import threadpool_limits
+
+    from .gemm import lloyd_in_memory
+    from .kmeans import initial_centers, sample_rows_for
+
+    Xp = np.ascontiguousarray(Xp)
+    n_clusters = estimator.n_clusters
+    rs = check_random_state(estimator.random_state)
+    rows = sample_rows_for(
+        Xp.shape[0], Xp.shape[1], n_clusters, options.get("init_sample_size"), rs
+    )
+    sample = Xp if rows is None else Xp[rows]
+    # k-means++ makes many small matrix products, which a BLAS team slows
+    # down (see _fit_kmeans)
+    with threadpool_limits(limits=1, user_api="blas"):
+        centers, tol = initial_centers(
+            sample,
+            n_clusters,
+            estimator.init,
+            estimator.n_init,
+            estimator.max_iter,
+            estimator.tol,
+            rs,
+        )
+    del sample
+    run = lloyd_in_memory(Xp, centers, estimator.max_iter, tol)
+    estimator.cluster_centers_ = run.centers.astype(Xp.dtype)
+    estimator.labels_ = run.labels.astype(np.int32)
+    estimator.inertia_ = run.inertia
+    estimator.n_iter_ = run.n_iter
+    estimator.n_features_in_ = Xp.shape[1]
+    estimator._n_features_out = n_clusters
+    estimator._n_threads = _openmp_effective_n_threads()
+    return run
 
 
 def _set_grid_connectivity(estimator, plan, keep):
