@@ -38,7 +38,7 @@ from .results import (
     pickle_model,
     store_result,
 )
-from .sources import _as_numpy, _is_dask, resolve_source
+from .sources import _as_numpy, resolve_source
 from .validation import check_bool, check_choice, check_int, check_random_state_seed
 
 # FeaturePlan, plan_features, get_cluster_result and predict live in their own
@@ -149,7 +149,13 @@ def cluster_analysis(
         algorithms that cannot stream are fitted), both by default as many
         as take about 128 MiB in float64 (at least 1000, at most 100 000:
         8192 rows of 2048 channels); ``passes`` (passes of mini-batch
-        k-means over the data, default 2).
+        k-means over the data, default 2); ``memory_budget`` (bytes up to
+        which ``engine="auto"`` computes lazy features and clusters them in
+        memory; default a quarter of the available memory, see
+        :func:`clusterspy.engines.default_memory_budget`);
+        ``exact_sklearn`` (True: named k-means is scikit-learn's ``KMeans``
+        fit itself, k-means++ on every row, rather than clusterspy's
+        in-memory k-means, see :mod:`clusterspy.engines.gemm`).
     spatial_weight : float or None
         Add the calibrated navigation coordinates as features, so that
         nearby positions tend to share a cluster (as in segmenting an image
@@ -310,7 +316,7 @@ def _validate(
     _check_membership_threshold(membership_threshold, estimator, algorithm_name)
     engine = check_choice(engine, "engine", ENGINES)
     options = _check_engine_kwargs(engine_kwargs)
-    engine = choose_engine(engine, _is_dask(plan.source.features()))
+    engine = choose_engine(engine, plan.features(), options.get("memory_budget"))
     if grid and engine != "memory":
         raise ValueError(
             "connectivity='grid' needs every position in memory: pass engine='memory'."

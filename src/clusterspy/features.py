@@ -116,7 +116,7 @@ class FeaturePlan:
                 X = np.asarray(X.compute())
         return X
 
-    def compute(self, show_progressbar=None, k=None):
+    def compute(self, show_progressbar=None, k=None, raw=None):
         """Return ``(Xp, keep)``: preprocessed features of the kept positions.
 
         ``keep`` is the boolean vector of the positions used (navigation mask
@@ -125,14 +125,22 @@ class FeaturePlan:
         :attr:`features_owned` is True when ``Xp`` shares no memory with the
         signal (its data or learning results), so that later stages may work
         on it in place.
+
+        ``raw`` is :meth:`raw_features` when the caller has already computed
+        them (and keeps them: they are then never scaled in place).
         """
-        X = self.raw_features(show_progressbar)
+        X = self.raw_features(show_progressbar) if raw is None else raw
         keep = self.apply_nan_policy(self.keep, _compute.rows_all_finite(X), k)
         X_kept = X if keep.all() else X[keep]
-        owned = not self._shares_memory(X_kept)
+        owned = raw is None and not self._shares_memory(X_kept)
         if self.preprocessor is None:
             self.features_owned = owned
             return X_kept, keep
+        if raw is not None and not owned:
+            # the caller's array: never scaled in place
+            Xp = self.preprocessor.fit_transform(X_kept)
+            self.features_owned = not np.may_share_memory(Xp, raw)
+            return Xp, keep
         if not owned and _copies_by_blocks(self.preprocessor, X_kept):
             # A row-wise scaling of the signal's own data: copy it block by
             # block and scale each block in place while it is in cache (one

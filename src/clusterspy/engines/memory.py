@@ -28,7 +28,8 @@ def fit(plan, estimator, request):
 
     See :mod:`clusterspy.engines.base` for the interface.
     """
-    Xp, keep = plan.compute(request.show_progressbar, request.k_requested)
+    raw = _lazy_raw_data(plan, request.centers, request.show_progressbar)
+    Xp, keep = plan.compute(request.show_progressbar, request.k_requested, raw=raw)
     if request.grid:
         _set_grid_connectivity(estimator, plan, keep)
     options = request.options or {}
@@ -56,6 +57,11 @@ def fit(plan, estimator, request):
     distances = np.full((n, k), np.nan)
     distances[keep] = kept_distances
     centroid_index = _compute.nearest_members(labels, distances, k)
+    raw_moments = None
+    if raw is not None:
+        # the cluster signals' moments from the data already in memory, not
+        # from a second read of the lazy file
+        raw_moments = _compute.grouped_moments(raw, labels, k)
     membership = None
     if raw_membership is not None and raw_membership.shape == (Xp.shape[0], k):
         membership = np.full((n, k), np.nan)
@@ -70,7 +76,32 @@ def fit(plan, estimator, request):
         centroid_index,
         estimator,
         Xp.dtype,
+        raw_moments,
     )
+
+
+def _lazy_raw_data(plan, centers, show_progressbar):
+    """The lazy signal's data computed once, when they are also the cluster signals'.
+
+    A lazy signal whose features fit in memory (``engine="auto"``, see
+    :func:`clusterspy.engines.choose_engine`) would otherwise be read twice:
+    for the features and for the cluster signals. Returns None when the
+    features are not the signal's own lazy data, whole.
+    """
+    source = plan.source
+    if (
+        source.kind != "signal"
+        or source.signal_mask is not None
+        or plan.spatial_weight is not None
+        or centers is None
+        or centers.kind != "signal"
+        or centers.signal is not source.signal
+    ):
+        return None
+    X = plan.features()
+    if not type(X).__module__.startswith("dask"):
+        return None
+    return plan.raw_features(show_progressbar)
 
 
 def _fast_kmeans_applies(estimator, Xp, options):
