@@ -159,12 +159,13 @@ def test_lazy_small_runs_in_memory_with_the_eager_labels(small, caplog):
     assert lazy._lazy
     # with a tiny budget it stays out of core
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="clusterspy"):
+    with caplog.at_level(logging.DEBUG, logger="clusterspy"):
         lazy.clusterspy.cluster_analysis(
             "signal", engine_kwargs={"memory_budget": 1000}, **kwargs
         )
     assert lazy.clusterspy.result.parameters["engine"] == "blockwise"
     assert "exceed the memory budget" in caplog.text
+    assert "pass 1 over the data" in caplog.text
     np.testing.assert_array_equal(
         lazy.clusterspy.result.labels, s.clusterspy.result.labels
     )

@@ -136,11 +136,6 @@ class FeaturePlan:
         if self.preprocessor is None:
             self.features_owned = owned
             return X_kept, keep
-        if raw is not None and not owned:
-            # the caller's array: never scaled in place
-            Xp = self.preprocessor.fit_transform(X_kept)
-            self.features_owned = not np.may_share_memory(Xp, raw)
-            return Xp, keep
         if not owned and _copies_by_blocks(self.preprocessor, X_kept):
             # A row-wise scaling of the signal's own data: copy it block by
             # block and scale each block in place while it is in cache (one
@@ -154,7 +149,9 @@ class FeaturePlan:
                 Xp = self.preprocessor.fit_transform(X_kept)
         else:
             Xp = self.preprocessor.fit_transform(X_kept)
-        self.features_owned = not self._shares_memory(Xp)
+        self.features_owned = not self._shares_memory(Xp) and not (
+            raw is not None and np.may_share_memory(Xp, raw)
+        )
         return Xp, keep
 
     def _shares_memory(self, array):

@@ -24,8 +24,8 @@ names to them. Nothing here imports the pipeline (:mod:`clusterspy.analysis`).
     :func:`default_memory_budget`): they are computed once and clustered in
     memory, with the eager signal's labels, which is much faster than
     reading a lazy file once per pass. ``"blockwise"`` for larger lazy
-    features. The choice is logged at INFO level on the ``clusterspy``
-    logger and recorded as the result's ``parameters["engine"]``.
+    features. Clustering lazy features in memory is logged at INFO level on
+    the ``clusterspy`` logger; the choice is recorded as the result's ``parameters["engine"]``.
 
 :mod:`clusterspy.engines.lloyd` (compiled k-means for few features) serves
 the estimation of the number of clusters.
@@ -52,7 +52,9 @@ __all__ = [
     "default_memory_budget",
 ]
 
-_logger = logging.getLogger("clusterspy")
+# A child of the "clusterspy" logger (its handlers and level apply): the
+# choice of engine, apart from the messages of the passes over the data.
+_logger = logging.getLogger("clusterspy.engines")
 
 #: The fit function of each engine, by name (a new engine adds one line).
 ENGINE_FITS = {"memory": memory.fit, "blockwise": blockwise.fit}
@@ -133,7 +135,9 @@ def choose_engine(engine, features, memory_budget=None):
             memory_budget / 2**20,
         )
         return "memory"
-    _logger.info(
+    # DEBUG: out of core is what a lazy signal always got; the passes over
+    # the data are logged at INFO
+    _logger.debug(
         "clusterspy: the lazy features (%.1f MiB) exceed the memory budget "
         "(%.1f MiB): clustered block by block (engine='blockwise')",
         size / 2**20,

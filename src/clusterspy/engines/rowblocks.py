@@ -136,7 +136,9 @@ class RowBlocks:
                     self.keep[idx],
                     self.transform,
                     func,
-                    (args, tuple(parts), self.sub_block_bytes),
+                    (*args, *parts),
+                    len(parts),
+                    self.sub_block_bytes,
                     *extra,
                 )
             )
@@ -212,18 +214,20 @@ def _block_features(block, transform):
     return X
 
 
-def _run_block(block, keep, transform, func, arguments, *others):
+def _run_block(block, keep, transform, func, args, n_row_args, sub_bytes, *others):
     """``func`` on a block, in sub-blocks of rows when the block is large.
 
-    ``arguments`` is ``(args, row_args, sub_block_bytes)``: ``row_args`` and
-    ``others`` have one row per row of the block and are cut with it. The
+    The last ``n_row_args`` of ``args``, and ``others``, have one row per
+    row of the block and are cut with it into sub-blocks of about
+    ``sub_bytes`` (as float64; None: the whole block). The
     sub-blocks' results are combined as ``func.combine`` says (one entry
     per returned value: ``"rows"`` concatenated, ``"sum"`` added,
     ``"moments"`` merged, ``"min"``/``"max"``, ``"best_d"``/``"best_i"`` the
     nearest candidates); a function without ``combine`` gets the whole
     block.
     """
-    args, row_args, sub_bytes = arguments
+    split = len(args) - n_row_args
+    args, row_args = args[:split], args[split:]
     block = np.asarray(block)
     flat = block.reshape(-1, block.shape[-1])
     n = flat.shape[0]
