@@ -231,3 +231,24 @@ def test_sub_blocks_give_the_labels_of_whole_chunks(small, monkeypatch, algorith
     np.testing.assert_allclose(split.signal_std, whole.signal_std, rtol=1e-9)
     if algorithm == "gaussian_mixture":
         np.testing.assert_allclose(split.membership, whole.membership, rtol=1e-9)
+
+
+def test_sample_seeded_memory_and_blockwise_give_the_same_labels(phases4):
+    # both engines seed k-means++ on the same rows of the scaled features (the
+    # memory engine scales its sample before the whole copy exists)
+    s, truth = phases4
+    lazy = s.as_lazy()
+    lazy.data = lazy.data.rechunk((10, 15, -1))
+    kwargs = dict(
+        preprocessing="norm",
+        n_clusters=4,
+        random_state=3,
+        engine_kwargs={"init_sample_size": 200},
+    )
+    s.clusterspy.cluster_analysis("signal", **kwargs)
+    lazy.clusterspy.cluster_analysis("signal", engine="blockwise", **kwargs)
+    eager, out = s.clusterspy.result, lazy.clusterspy.result
+    assert eager.parameters["engine"] == "memory"
+    assert out.parameters["engine"] == "blockwise"
+    np.testing.assert_array_equal(out.labels, eager.labels)
+    np.testing.assert_allclose(out.centers, eager.centers, rtol=1e-6, atol=1e-8)

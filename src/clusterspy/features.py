@@ -129,13 +129,29 @@ class FeaturePlan:
         ``raw`` is :meth:`raw_features` when the caller has already computed
         them (and keeps them: they are then never scaled in place).
         """
+        X_kept, keep, owned = self.kept_features(show_progressbar, k, raw)
+        return self.preprocess(X_kept, owned, raw), keep
+
+    def kept_features(self, show_progressbar=None, k=None, raw=None):
+        """The first step of :meth:`compute`: ``(X_kept, keep, owned)``.
+
+        The features of the kept positions before preprocessing, and whether
+        they are our own array (not the signal's, not ``raw``).
+        """
         X = self.raw_features(show_progressbar) if raw is None else raw
         keep = self.apply_nan_policy(self.keep, _compute.rows_all_finite(X), k)
         X_kept = X if keep.all() else X[keep]
         owned = raw is None and not self._shares_memory(X_kept)
+        return X_kept, keep, owned
+
+    def preprocess(self, X_kept, owned, raw=None):
+        """The second step of :meth:`compute`: fit the preprocessing and apply it.
+
+        Sets :attr:`features_owned`.
+        """
         if self.preprocessor is None:
             self.features_owned = owned
-            return X_kept, keep
+            return X_kept
         if not owned and _copies_by_blocks(self.preprocessor, X_kept):
             # A row-wise scaling of the signal's own data: copy it block by
             # block and scale each block in place while it is in cache (one
@@ -152,7 +168,7 @@ class FeaturePlan:
         self.features_owned = not self._shares_memory(Xp) and not (
             raw is not None and np.may_share_memory(Xp, raw)
         )
-        return Xp, keep
+        return Xp
 
     def _shares_memory(self, array):
         if not isinstance(array, np.ndarray):

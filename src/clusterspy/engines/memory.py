@@ -29,13 +29,27 @@ def fit(plan, estimator, request):
     See :mod:`clusterspy.engines.base` for the interface.
     """
     raw = _lazy_raw_data(plan, request.centers, request.show_progressbar)
-    Xp, keep = plan.compute(request.show_progressbar, request.k_requested, raw=raw)
+    X_kept, keep, owned = plan.kept_features(
+        request.show_progressbar, request.k_requested, raw
+    )
+    options = request.options or {}
+    fast = request.algorithm == "kmeans" and _fast_kmeans_applies(
+        estimator, X_kept, options
+    )
+    start = None
+    if fast and _row_wise(plan.preprocessor):
+        # Seed on the sample before the preprocessed copy exists: the peak
+        # memory is then that copy, not the copy and the sample.
+        start = _seed_kmeans(estimator, X_kept, plan.preprocessor, options)
+    Xp = plan.preprocess(X_kept, owned, raw)
+    del X_kept
     if request.grid:
         _set_grid_connectivity(estimator, plan, keep)
-    options = request.options or {}
     kept_distances = None
     if request.algorithm == "kmeans" and _fast_kmeans_applies(estimator, Xp, options):
-        run = _fit_fast_kmeans(estimator, Xp, options)
+        if start is None:
+            start = _seed_kmeans(estimator, Xp, None, options)
+        run = _fit_fast_kmeans(estimator, Xp, start)
         raw_labels, raw_membership = run.labels, None
         k = estimator.n_clusters
         counts, means, kept_distances = (
@@ -120,31 +134,39 @@ def _fast_kmeans_applies(estimator, Xp, options):
     )
 
 
-def _fit_fast_kmeans(estimator, Xp, options):
-    """k-means++ on a seeded sample, then exact Lloyd passes over every row.
+def _row_wise(preprocessor):
+    """Whether the preprocessing scales each row alone (or there is none)."""
+    from sklearn.preprocessing import Normalizer
 
-    The estimator is given the fitted attributes of a scikit-learn
-    ``KMeans`` (centres in the features' dtype), so that ``predict`` and
-    ``return_info`` work as with scikit-learn's fit.
+    return preprocessor is None or type(preprocessor) is Normalizer
+
+
+def _seed_kmeans(estimator, X, preprocessor, options):
+    """k-means++ on a seeded sample of the rows of ``X``: ``(centers, tol)``.
+
+    The rows are drawn as the blockwise engine draws them
+    (:func:`~clusterspy.engines.kmeans.sample_rows_for`), and scaled by
+    ``preprocessor`` (row-wise, so that they equal the rows of the scaled
+    data) when ``X`` is not scaled yet.
     """
+    from sklearn.base import clone
     from sklearn.utils import check_random_state
-    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
     from threadpoolctl import threadpool_limits
 
-    from .gemm import lloyd_in_memory
     from .kmeans import initial_centers, sample_rows_for
 
-    Xp = np.ascontiguousarray(Xp)
     n_clusters = estimator.n_clusters
     rs = check_random_state(estimator.random_state)
     rows = sample_rows_for(
-        Xp.shape[0], Xp.shape[1], n_clusters, options.get("init_sample_size"), rs
+        X.shape[0], X.shape[1], n_clusters, options.get("init_sample_size"), rs
     )
-    sample = Xp if rows is None else Xp[rows]
+    sample = X if rows is None else X[rows]
+    if preprocessor is not None:
+        sample = clone(preprocessor).fit_transform(sample)
     # k-means++ makes many small matrix products, which a BLAS team slows
     # down (see _fit_kmeans)
     with threadpool_limits(limits=1, user_api="blas"):
-        centers, tol = initial_centers(
+        return initial_centers(
             sample,
             n_clusters,
             estimator.init,
@@ -153,7 +175,22 @@ def _fit_fast_kmeans(estimator, Xp, options):
             estimator.tol,
             rs,
         )
-    del sample
+
+
+def _fit_fast_kmeans(estimator, Xp, start):
+    """Exact Lloyd passes over every row from ``start = (centers, tol)``.
+
+    The estimator is given the fitted attributes of a scikit-learn
+    ``KMeans`` (centres in the features' dtype), so that ``predict`` and
+    ``return_info`` work as with scikit-learn's fit.
+    """
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    from .gemm import lloyd_in_memory
+
+    Xp = np.ascontiguousarray(Xp)
+    n_clusters = estimator.n_clusters
+    centers, tol = start
     run = lloyd_in_memory(Xp, centers, estimator.max_iter, tol)
     estimator.cluster_centers_ = run.centers.astype(Xp.dtype)
     estimator.labels_ = run.labels.astype(np.int32)
