@@ -162,7 +162,10 @@ def _seed_kmeans(estimator, X, preprocessor, options):
     )
     sample = X if rows is None else X[rows]
     if preprocessor is not None:
-        sample = clone(preprocessor).fit_transform(sample)
+        scaler = clone(preprocessor)
+        if rows is not None:
+            scaler.set_params(copy=False)  # the gathered rows are our own
+        sample = scaler.fit_transform(sample)
     # k-means++ makes many small matrix products, which a BLAS team slows
     # down (see _fit_kmeans)
     with threadpool_limits(limits=1, user_api="blas"):
