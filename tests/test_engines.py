@@ -13,6 +13,17 @@ from clusterspy import MASKED
 from clusterspy.engines import BlockwiseKMeans
 
 
+@pytest.fixture(autouse=True)
+def _out_of_core(monkeypatch):
+    """This module tests the out-of-core engine on small lazy signals.
+
+    engine="auto" would compute features this small and cluster them in
+    memory (see test_memory_kmeans.py); a one-byte default budget keeps them
+    out of core, as a map larger than memory would be.
+    """
+    monkeypatch.setattr(clusterspy.engines, "default_memory_budget", lambda: 1)
+
+
 def _lazy(signal, chunks=(5, 7, -1)):
     lazy = signal.as_lazy()
     lazy.data = lazy.data.rechunk(chunks)

@@ -43,7 +43,7 @@ from .results import (
     store_model,
     store_result,
 )
-from .sources import _as_numpy, _is_dask, resolve_source
+from .sources import _as_numpy, resolve_source
 from .validation import (
     check_bool,
     check_choice,
@@ -63,7 +63,13 @@ __all__ = [
     "predict",
 ]
 
-_ENGINE_KWARGS = ("init_sample_size", "fit_sample_size", "passes")
+_ENGINE_KWARGS = (
+    "init_sample_size",
+    "fit_sample_size",
+    "passes",
+    "memory_budget",
+    "exact_sklearn",
+)
 
 
 @reads_data  # a damaged file is named
@@ -158,7 +164,13 @@ def cluster_analysis(
         algorithms that cannot stream are fitted), both by default as many
         as take about 128 MiB in float64 (at least 1000, at most 100 000:
         8192 rows of 2048 channels); ``passes`` (passes of mini-batch
-        k-means over the data, default 2).
+        k-means over the data, default 2); ``memory_budget`` (bytes up to
+        which ``engine="auto"`` computes lazy features and clusters them in
+        memory; default a quarter of the available memory, see
+        :func:`clusterspy.engines.default_memory_budget`);
+        ``exact_sklearn`` (True: named k-means is scikit-learn's ``KMeans``
+        fit itself, k-means++ on every row, rather than clusterspy's
+        in-memory k-means, see :mod:`clusterspy.engines.gemm`).
     spatial_weight : float or None
         Add the calibrated navigation coordinates as features, so that
         nearby positions tend to share a cluster (as in segmenting an image
@@ -328,7 +340,7 @@ def _validate(
     check_estimator_inputs(
         estimator, int(plan.keep.sum()), plan_feature_count(plan), options
     )
-    engine = choose_engine(engine, _is_dask(plan.source.features()))
+    engine = choose_engine(engine, plan.features(), options.get("memory_budget"))
     if grid and engine != "memory":
         raise ValueError(
             "connectivity='grid' needs every position in memory: pass engine='memory'."
@@ -428,7 +440,9 @@ def _check_engine_kwargs(engine_kwargs):
             f"{', '.join(_ENGINE_KWARGS)}."
         )
     return {
-        key: check_int(value, f"engine_kwargs['{key}']", minimum=1)
+        key: check_bool(value, f"engine_kwargs['{key}']")
+        if key == "exact_sklearn"
+        else check_int(value, f"engine_kwargs['{key}']", minimum=1)
         for key, value in engine_kwargs.items()
     }
 

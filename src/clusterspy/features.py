@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _compute
+from ._threads import thread_map
 from ._utils.progress import progress as _progress
 from .preprocessing import VarianceStabilizer, WithCoordinates, make_preprocessor
 from .sources import (
@@ -115,7 +116,7 @@ class FeaturePlan:
                 X = np.asarray(X.compute())
         return as_working_float(X)  # no float16 sums of squares (overflow)
 
-    def compute(self, show_progressbar=None, k=None):
+    def compute(self, show_progressbar=None, k=None, raw=None):
         """Return ``(Xp, keep)``: preprocessed features of the kept positions.
 
         ``keep`` is the boolean vector of the positions used (navigation mask
@@ -124,15 +125,39 @@ class FeaturePlan:
         :attr:`features_owned` is True when ``Xp`` shares no memory with the
         signal (its data or learning results), so that later stages may work
         on it in place.
+
+        ``raw`` is :meth:`raw_features` when the caller has already computed
+        them (and keeps them: they are then never scaled in place).
         """
-        X = self.raw_features(show_progressbar)
+        X_kept, keep, owned = self.kept_features(show_progressbar, k, raw)
+        return self.preprocess(X_kept, owned, raw), keep
+
+    def kept_features(self, show_progressbar=None, k=None, raw=None):
+        """The first step of :meth:`compute`: ``(X_kept, keep, owned)``.
+
+        The features of the kept positions before preprocessing, and whether
+        they are our own array (not the signal's, not ``raw``).
+        """
+        X = self.raw_features(show_progressbar) if raw is None else raw
         keep = self.apply_nan_policy(self.keep, _compute.rows_all_finite(X), k)
         X_kept = X if keep.all() else X[keep]
-        owned = not self._shares_memory(X_kept)
+        owned = raw is None and not self._shares_memory(X_kept)
+        return X_kept, keep, owned
+
+    def preprocess(self, X_kept, owned, raw=None):
+        """The second step of :meth:`compute`: fit the preprocessing and apply it.
+
+        Sets :attr:`features_owned`.
+        """
         if self.preprocessor is None:
             self.features_owned = owned
-            return X_kept, keep
-        if owned:
+            return X_kept
+        if not owned and _copies_by_blocks(self.preprocessor, X_kept):
+            # A row-wise scaling of the signal's own data: copy it block by
+            # block and scale each block in place while it is in cache (one
+            # pass, one array the size of the data, in the data's dtype).
+            Xp = _transform_copy_by_blocks(self.preprocessor, X_kept)
+        elif owned:
             # Our own copy: scale it in place rather than making another one
             # the size of the data (the transformer is reset to copying
             # afterwards, so that `predict` never writes into user data).
@@ -140,8 +165,10 @@ class FeaturePlan:
                 Xp = self.preprocessor.fit_transform(X_kept)
         else:
             Xp = self.preprocessor.fit_transform(X_kept)
-        self.features_owned = not self._shares_memory(Xp)
-        return Xp, keep
+        self.features_owned = not self._shares_memory(Xp) and not (
+            raw is not None and np.may_share_memory(Xp, raw)
+        )
+        return Xp
 
     def _shares_memory(self, array):
         if not isinstance(array, np.ndarray):
@@ -202,6 +229,45 @@ def plan_features(
     )
     plan.check_enough_samples()
     return plan
+
+
+def _copies_by_blocks(preprocessor, X):
+    """Whether :func:`_transform_copy_by_blocks` applies: a ``Normalizer`` on floats."""
+    from sklearn.preprocessing import Normalizer
+
+    return (
+        type(preprocessor) is Normalizer
+        and preprocessor.copy is True
+        and isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and X.dtype in (np.float32, np.float64)
+        and X.shape[0] > 0
+    )
+
+
+def _transform_copy_by_blocks(preprocessor, X):
+    """``preprocessor.fit_transform(X)`` for a row-wise scaling, as a new array.
+
+    Rows are copied into the result one cache-sized block at a time and
+    scaled there in place: no temporary the size of the data, and the dtype
+    of ``X`` is kept (float32 stays float32). ``X`` is not modified.
+    """
+    preprocessor.fit(X[:1])  # row-wise: nothing to learn from the data
+    out = np.empty(X.shape, dtype=X.dtype)
+    rows = _compute.block_rows(X.shape[1], X.itemsize)
+
+    def block(start):
+        part = out[start : start + rows]
+        part[...] = X[start : start + rows]
+        scaled = preprocessor.transform(part)
+        if not np.may_share_memory(scaled, part):
+            part[...] = scaled
+
+    with _in_place(preprocessor):
+        # NumPy releases the GIL: blocks on every core
+        thread_map(block, range(0, X.shape[0], rows), _compute._n_threads())
+    preprocessor.n_features_in_ = X.shape[1]
+    return out
 
 
 @contextlib.contextmanager

@@ -22,12 +22,24 @@ names to them. Nothing here imports the pipeline (:mod:`clusterspy.analysis`).
     stopping rules; lazy data are streamed block by block. Needs the extra
     ``clusterspy[deep]``.
 ``"auto"`` (the default)
-    ``"blockwise"`` when the features are a dask array (a lazy signal with
-    the ``"signal"`` source or a lazy user signal), ``"memory"`` otherwise.
+    ``"memory"`` for NumPy features, and for lazy features (a lazy signal
+    with the ``"signal"`` source or a lazy user signal) whose size in memory
+    fits the memory budget (``engine_kwargs={"memory_budget": bytes}``; by
+    default a quarter of the memory available when the call starts, see
+    :func:`default_memory_budget`): they are computed once and clustered in
+    memory, with the eager signal's labels, which is much faster than
+    reading a lazy file once per pass. ``"blockwise"`` for larger lazy
+    features. Clustering lazy features in memory is logged at INFO level on
+    the ``clusterspy`` logger; the choice is recorded as the result's ``parameters["engine"]``.
 
 :mod:`clusterspy.engines.lloyd` (compiled k-means for few features) serves
 the estimation of the number of clusters.
 """
+
+import logging
+import os
+
+import numpy as np
 
 from . import blockwise, memory, torch
 from .base import Fit, FitRequest
@@ -42,7 +54,12 @@ __all__ = [
     "FitRequest",
     "RowBlocks",
     "choose_engine",
+    "default_memory_budget",
 ]
+
+# A child of the "clusterspy" logger (its handlers and level apply): the
+# choice of engine, apart from the messages of the passes over the data.
+_logger = logging.getLogger("clusterspy.engines")
 
 #: The fit function of each engine, by name (a new engine adds one line).
 ENGINE_FITS = {"memory": memory.fit, "blockwise": blockwise.fit, "torch": torch.fit}
@@ -51,15 +68,84 @@ ENGINE_FITS = {"memory": memory.fit, "blockwise": blockwise.fit, "torch": torch.
 ENGINES = ("auto", *ENGINE_FITS)
 
 
-def choose_engine(engine, features_are_lazy):
-    """The engine that ``engine`` names; ``"auto"`` by the features' laziness.
+def default_memory_budget():
+    """Bytes of lazy features that ``engine="auto"`` clusters in memory.
+
+    A quarter of the memory available now (``psutil`` where installed, else
+    the free physical pages that ``os.sysconf`` reports), leaving room for
+    the preprocessed copy, the cluster signals and everything else.
 
     Examples
     --------
+    >>> from clusterspy.engines import default_memory_budget
+    >>> default_memory_budget() > 0
+    True
+    """
+    try:
+        import psutil
+
+        available = psutil.virtual_memory().available
+    except ImportError:  # pragma: no cover - psutil is a dependency of dask's
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            available = 2**30
+    return max(1, int(available) // 4)
+
+
+def features_nbytes(features):
+    """Bytes of the features once in memory, as floats (integers as float64)."""
+    dtype = np.dtype(features.dtype)
+    itemsize = dtype.itemsize if dtype.kind == "f" else 8
+    return int(np.prod(features.shape, dtype=np.int64)) * itemsize
+
+
+def choose_engine(engine, features, memory_budget=None):
+    """The engine that ``engine`` names; ``"auto"`` by the features' size.
+
+    Parameters
+    ----------
+    engine : {"auto", "memory", "blockwise"}
+    features : array or bool
+        The features before preprocessing (NumPy or dask), or whether they
+        are lazy (then a lazy one always goes to ``"blockwise"``).
+    memory_budget : int or None
+        Bytes up to which lazy features are computed and clustered in
+        memory; None: :func:`default_memory_budget`.
+
+    Examples
+    --------
+    >>> import dask.array as da
     >>> from clusterspy.engines import choose_engine
     >>> choose_engine("auto", True), choose_engine("memory", True)
     ('blockwise', 'memory')
+    >>> lazy = da.zeros((100, 8), dtype="float32")  # 3200 bytes
+    >>> choose_engine("auto", lazy), choose_engine("auto", lazy, memory_budget=1000)
+    ('memory', 'blockwise')
     """
-    if engine == "auto":
-        return "blockwise" if features_are_lazy else "memory"
-    return engine
+    if engine != "auto":
+        return engine
+    if isinstance(features, (bool, np.bool_)):
+        return "blockwise" if features else "memory"
+    if not type(features).__module__.startswith("dask"):
+        return "memory"
+    if memory_budget is None:
+        memory_budget = default_memory_budget()
+    size = features_nbytes(features)
+    if size <= memory_budget:
+        _logger.info(
+            "clusterspy: the lazy features (%.1f MiB) fit the memory budget "
+            "(%.1f MiB): computed once and clustered in memory (engine='memory')",
+            size / 2**20,
+            memory_budget / 2**20,
+        )
+        return "memory"
+    # DEBUG: out of core is what a lazy signal always got; the passes over
+    # the data are logged at INFO
+    _logger.debug(
+        "clusterspy: the lazy features (%.1f MiB) exceed the memory budget "
+        "(%.1f MiB): clustered block by block (engine='blockwise')",
+        size / 2**20,
+        memory_budget / 2**20,
+    )
+    return "blockwise"

@@ -10,7 +10,12 @@ from .._compute import block_moments
 from ._tolerance import lean_kmeans_tolerance
 from .rowblocks import RowBlocks, lloyd_kmeans
 
-__all__ = ["BlockwiseKMeans", "default_sample_size"]
+__all__ = [
+    "BlockwiseKMeans",
+    "default_sample_size",
+    "initial_centers",
+    "sample_rows_for",
+]
 
 _SAMPLE_BYTES = 128 * 2**20
 
@@ -29,6 +34,93 @@ def default_sample_size(n_features, n_clusters=1):
     """
     size = _SAMPLE_BYTES // (8 * max(1, n_features))
     return int(min(100_000, max(size, 1000, 50 * n_clusters)))
+
+
+def sample_rows_for(n_kept, n_features, n_clusters, size, random_state):
+    """Which of ``n_kept`` rows seed k-means: sorted positions, or None for all.
+
+    ``size`` rows (None: :func:`default_sample_size`) drawn without
+    replacement, with a seed taken from ``random_state`` (a RandomState,
+    advanced by one draw) only when there are more rows than that. Both
+    engines draw their sample here, so that they seed k-means on the same rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterspy.engines.kmeans import sample_rows_for
+    >>> sample_rows_for(10, 3, 2, None, np.random.RandomState(0)) is None
+    True
+    >>> sample_rows_for(10, 3, 2, 4, np.random.RandomState(0)).size
+    4
+    """
+    if size is None:
+        size = default_sample_size(n_features, n_clusters)
+    if n_kept <= size:
+        return None
+    seed = random_state.randint(2**31)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_kept, size=size, replace=False))
+
+
+def initial_centers(sample, n_clusters, init, n_init, max_iter, tol, random_state):
+    """Initial centres from a sample, and scikit-learn's tolerance from it.
+
+    k-means++ (scikit-learn's :func:`~sklearn.cluster.kmeans_plusplus`) or
+    random rows of the sample, or the given array; with ``n_init > 1`` every
+    start is refined by k-means on the sample and the one with the lowest
+    inertia there is returned. The tolerance is ``tol`` times the sample's
+    mean feature variance.
+
+    Returns
+    -------
+    centers : numpy.ndarray of float64, shape (n_clusters, n_features)
+    tol : float
+        The absolute tolerance on the centres' squared shift.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterspy.engines.kmeans import initial_centers
+    >>> X = np.r_[np.zeros((5, 2)), np.ones((5, 2))]
+    >>> c, tol = initial_centers(X, 2, "k-means++", "auto", 300, 1e-4,
+    ...                          np.random.RandomState(0))
+    >>> c.shape, round(tol, 6)
+    ((2, 2), 2.5e-05)
+    """
+    from sklearn.cluster import KMeans, kmeans_plusplus
+
+    rs = random_state
+    # scikit-learn's tolerance, from the sample's feature variances
+    _, _, m2 = block_moments(sample, np.zeros(sample.shape[0], dtype=np.int64), 1)
+    tol = tol * float(np.mean(m2[0] / sample.shape[0]))
+    if n_init == "auto":
+        n_init = 1 if isinstance(init, str) and init == "k-means++" else 10
+    if not isinstance(init, str):
+        n_init = 1
+    best = None
+    for _ in range(n_init):
+        if isinstance(init, str) and init == "k-means++":
+            centers, _ = kmeans_plusplus(sample, n_clusters, random_state=rs)
+        elif isinstance(init, str) and init == "random":
+            centers = sample[rs.choice(sample.shape[0], n_clusters, replace=False)]
+        else:
+            centers = np.asarray(init)
+        if n_init > 1:
+            # Compare the starts in memory on the sample: running each over
+            # the data would cost n_init times the reading.
+            with lean_kmeans_tolerance():
+                refined = KMeans(
+                    n_clusters,
+                    init=centers,
+                    n_init=1,
+                    max_iter=max_iter,
+                    tol=tol,
+                ).fit(sample)
+            if best is None or refined.inertia_ < best.inertia_:
+                best = refined
+    if best is not None:
+        centers = best.cluster_centers_
+    return np.asarray(centers, dtype=np.float64), tol
 
 
 class BlockwiseKMeans(ClusterMixin, BaseEstimator):
@@ -118,8 +210,6 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Fit on a NumPy array, a dask array or :class:`RowBlocks`."""
-        from sklearn.cluster import KMeans, kmeans_plusplus
-
         blocks = (
             X
             if isinstance(X, RowBlocks)
@@ -129,46 +219,22 @@ class BlockwiseKMeans(ClusterMixin, BaseEstimator):
         )
         rs = check_random_state(self.random_state)
         n_kept = int(blocks.keep.sum())
-        size = self.init_sample_size
-        if size is None:
-            size = default_sample_size(blocks.n_features, self.n_clusters)
-        sample_seed = rs.randint(2**31) if n_kept > size else None
-        sample, _ = blocks.sample(size, sample_seed)
-        # scikit-learn's tolerance, from the sample's feature variances
-        _, _, m2 = block_moments(sample, np.zeros(sample.shape[0], dtype=np.int64), 1)
-        tol = self.tol * float(np.mean(m2[0] / sample.shape[0]))
-        n_init = self.n_init
-        if n_init == "auto":
-            n_init = (
-                1 if isinstance(self.init, str) and self.init == "k-means++" else 10
-            )
-        if not isinstance(self.init, str):
-            n_init = 1
-        best = None
-        for _ in range(n_init):
-            if isinstance(self.init, str) and self.init == "k-means++":
-                centers, _ = kmeans_plusplus(sample, self.n_clusters, random_state=rs)
-            elif isinstance(self.init, str) and self.init == "random":
-                centers = sample[
-                    rs.choice(sample.shape[0], self.n_clusters, replace=False)
-                ]
-            else:
-                centers = np.asarray(self.init)
-            if n_init > 1:
-                # Compare the starts in memory on the sample: running each over
-                # the data would cost n_init times the reading.
-                with lean_kmeans_tolerance():
-                    refined = KMeans(
-                        self.n_clusters,
-                        init=centers,
-                        n_init=1,
-                        max_iter=self.max_iter,
-                        tol=self.tol,
-                    ).fit(sample)
-                if best is None or refined.inertia_ < best.inertia_:
-                    best = refined
-        if best is not None:
-            centers = best.cluster_centers_
+        sample_rows = sample_rows_for(
+            n_kept, blocks.n_features, self.n_clusters, self.init_sample_size, rs
+        )
+        if sample_rows is None:
+            sample, _ = blocks.sample(n_kept, None)
+        else:
+            sample = blocks.take(np.flatnonzero(blocks.keep)[sample_rows])
+        centers, tol = initial_centers(
+            sample,
+            self.n_clusters,
+            self.init,
+            self.n_init,
+            self.max_iter,
+            self.tol,
+            rs,
+        )
         run = self._lloyd(blocks, np.asarray(centers, dtype=np.float64), tol)
         centers, labels, means, counts, inertia, n_iter = run
         self.cluster_centers_ = centers

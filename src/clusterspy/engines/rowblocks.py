@@ -41,6 +41,13 @@ _logger = logging.getLogger("clusterspy")
 # Row blocks of eager arrays wrapped for the engine are about this size.
 _EAGER_BLOCK_BYTES = 64 * 2**20
 
+# Inside a task, a block (the file's chunk, whatever its size) is preprocessed
+# and reduced in sub-blocks of rows of about this many bytes as float64, so
+# that a task holds its chunk as read plus bounded temporaries: with 256 MiB
+# chunks, a float64 preprocessed copy of the chunk and the products on it
+# would otherwise triple the memory of each of the tasks run side by side.
+SUB_BLOCK_BYTES = 32 * 2**20
+
 
 def as_row_blocks(array):
     """A dask array with navigation tiles as blocks and the last axis whole.
@@ -98,6 +105,9 @@ class RowBlocks:
         self.n_samples = int(np.prod(self.features.shape[:-1], dtype=np.int64))
         self.n_features = int(self.features.shape[-1])
         self.passes = 0
+        #: Bytes (as float64) of the sub-blocks a task works on; None: the
+        #: whole block at once.
+        self.sub_block_bytes = SUB_BLOCK_BYTES
 
     def _delayed_blocks(self, array):
         return array.to_delayed().reshape(-1)
@@ -128,6 +138,8 @@ class RowBlocks:
                     self.transform,
                     func,
                     (*args, *parts),
+                    len(parts),
+                    self.sub_block_bytes,
                     *extra,
                 )
             )
@@ -202,9 +214,86 @@ def _block_features(block, transform):
     return X
 
 
-def _run_block(block, keep, transform, func, args, *others):
-    X = _block_features(block, transform)
-    return func(X, keep, *args, *[np.asarray(o) for o in others])
+def _run_block(block, keep, transform, func, args, n_row_args, sub_bytes, *others):
+    """``func`` on a block, in sub-blocks of rows when the block is large.
+
+    The last ``n_row_args`` of ``args``, and ``others``, have one row per
+    row of the block and are cut with it into sub-blocks of about
+    ``sub_bytes`` (as float64; None: the whole block). The
+    sub-blocks' results are combined as ``func.combine`` says (one entry
+    per returned value: ``"rows"`` concatenated, ``"sum"`` added,
+    ``"moments"`` merged, ``"min"``/``"max"``, ``"best_d"``/``"best_i"`` the
+    nearest candidates); a function without ``combine`` gets the whole
+    block.
+    """
+    split = len(args) - n_row_args
+    args, row_args = args[:split], args[split:]
+    block = np.asarray(block)
+    flat = block.reshape(-1, block.shape[-1])
+    n = flat.shape[0]
+    others = [np.asarray(o).reshape(n, -1) for o in others]
+    combine = getattr(func, "combine", None)
+    rows = n if sub_bytes is None else max(1, sub_bytes // (8 * max(1, flat.shape[1])))
+    if combine is None or n <= rows:
+        X = _block_features(flat, transform)
+        return func(X, keep, *args, *row_args, *others)
+    results = []
+    for start in range(0, n, rows):
+        sl = slice(start, start + rows)
+        X = _block_features(flat[sl], transform)
+        results.append(
+            func(
+                X,
+                keep[sl],
+                *args,
+                *[r[sl] for r in row_args],
+                *[o[sl] for o in others],
+            )
+        )
+    return _combine(combine, results)
+
+
+def _combine(spec, results):
+    """Combine the results of a function over consecutive sub-blocks of rows."""
+    if spec == "moments":
+        total = results[0]
+        for r in results[1:]:
+            total = merge_moments(total, r)
+        return total
+    out = []
+    for j, how in enumerate(spec):
+        values = [r[j] for r in results]
+        if how == "rows":
+            out.append(None if values[0] is None else np.concatenate(values, axis=0))
+        elif how == "sum":
+            total = values[0]
+            for v in values[1:]:
+                total = total + v
+            out.append(total)
+        elif how == "moments":
+            if values[0] is None:
+                out.append(None)
+                continue
+            total = values[0]
+            for v in values[1:]:
+                total = merge_moments(total, v)
+            out.append(total)
+        elif how == "min":
+            out.append(np.min(values, axis=0))
+        elif how == "max":
+            out.append(np.max(values, axis=0))
+        elif how == "best_d":
+            best_d, best_i = values[0].copy(), results[0][j + 1].copy()
+            for r in results[1:]:
+                better = r[j] < best_d  # ties keep the earlier row
+                best_d[better] = r[j][better]
+                best_i[better] = r[j + 1][better]
+            out.extend([best_d, best_i])
+        elif how == "best_i":
+            continue  # taken with best_d
+        else:  # pragma: no cover - a programming error
+            raise ValueError(f"unknown combination {how!r}")
+    return tuple(out)
 
 
 def _take_rows(block, rows, transform):
@@ -226,6 +315,9 @@ def _scan_block(X, keep):
         low = np.full(X.shape[1], np.inf)
         high = np.full(X.shape[1], -np.inf)
     return finite, stats, low, high
+
+
+_scan_block.combine = ("rows", "moments", "min", "max")
 
 
 def scan(blocks):
@@ -344,6 +436,9 @@ def _lloyd_block(X, keep, centers, c2):
     return labels, mean * count[:, None], count, float(best.sum())
 
 
+_lloyd_block.combine = ("rows", "sum", "sum", "sum")
+
+
 def _lloyd_pass(blocks, centers, description):
     """Assign every kept row to its nearest centre; members' means and counts."""
     c2 = np.einsum("ij,ij->i", centers, centers)
@@ -409,6 +504,9 @@ def _label_block(X, keep, estimator, k, membership):
     return labels, proba, moments
 
 
+_label_block.combine = ("rows", "rows", "moments")
+
+
 def predict_labels(blocks, estimator, k):
     """One pass: labels (and memberships) of every kept row by ``predict``.
 
@@ -447,6 +545,9 @@ def _final_block(X, keep, centers, k, lab, index, *raw):
     return distances, best_d, best_i, raw_moments
 
 
+_final_block.combine = ("rows", "best_d", "best_i", "moments")
+
+
 def final_pass(blocks, labels, centers, k, raw=None):
     """One pass: distances to the centres, centroids, and raw-data moments.
 
@@ -482,6 +583,9 @@ def final_pass(blocks, labels, centers, k, raw=None):
 
 def _moments_block(X, keep, k, lab):
     return block_moments(X.reshape(X.shape[0], -1), lab, k)
+
+
+_moments_block.combine = "moments"  # one (count, mean, m2) triple
 
 
 def raw_moments(raw, labels, k, show_progressbar=None):
