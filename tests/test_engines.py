@@ -345,3 +345,22 @@ def test_default_sample_size_bounds():
     assert default_sample_size(2) == 100_000
     assert default_sample_size(10**6) == 1000
     assert default_sample_size(10**6, n_clusters=64) == 3200
+
+
+@pytest.mark.parametrize("preprocessing", ["norm", "standard"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_blockwise_masks_non_finite_rows_before_preprocessing(preprocessing, bad):
+    # scikit-learn's scalers refuse NaN/inf anywhere in a block, even in rows
+    # that nan_policy="mask" excludes: lazy must equal eager.
+    s = clusterspy.datasets.spectrum_image(shape=(16, 12), n_channels=32, random_state=0)
+    s.change_dtype("float64")
+    s.data[5, 6, 2] = bad
+    kwargs = dict(
+        n_clusters=3, preprocessing=preprocessing, nan_policy="mask", random_state=0
+    )
+    s.clusterspy.cluster_analysis("signal", engine="memory", **kwargs)
+    eager = s.clusterspy.result.labels
+    lazy = s.as_lazy()
+    lazy.clusterspy.cluster_analysis("signal", engine="blockwise", **kwargs)
+    np.testing.assert_array_equal(lazy.clusterspy.result.labels, eager)
+    assert eager[5 * 16 + 6] == clusterspy.MASKED

@@ -205,11 +205,15 @@ class RowBlocks:
         return np.concatenate(parts, axis=0)[order]
 
 
-def _block_features(block, transform):
+def _block_features(block, transform, keep=None):
     X = np.asarray(block)
     X = X.reshape(-1, X.shape[-1])
     X = as_working_float(X)  # float64 for integers, float32 for float16
     if transform is not None:
+        if keep is not None and not keep.all():
+            # Excluded rows (masked, or NaN under nan_policy="mask") are never
+            # used, but scikit-learn's scalers refuse NaN and inf anywhere.
+            X = np.where(keep[:, None], X, 0).astype(X.dtype, copy=False)
         X = transform.transform(X)
     return X
 
@@ -235,12 +239,12 @@ def _run_block(block, keep, transform, func, args, n_row_args, sub_bytes, *other
     combine = getattr(func, "combine", None)
     rows = n if sub_bytes is None else max(1, sub_bytes // (8 * max(1, flat.shape[1])))
     if combine is None or n <= rows:
-        X = _block_features(flat, transform)
+        X = _block_features(flat, transform, keep)
         return func(X, keep, *args, *row_args, *others)
     results = []
     for start in range(0, n, rows):
         sl = slice(start, start + rows)
-        X = _block_features(flat[sl], transform)
+        X = _block_features(flat[sl], transform, keep[sl])
         results.append(
             func(
                 X,
