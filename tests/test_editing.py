@@ -188,3 +188,72 @@ def test_lazy_equals_eager(analysed):
     np.testing.assert_allclose(a.signal_std, b.signal_std, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(a.signal_centroid, b.signal_centroid)
     np.testing.assert_allclose(a.distances, b.distances, rtol=1e-9)
+
+
+def _members_mean_equals_centres(s):
+    # the features split_cluster rebuilds are the ones the result was fitted on
+    from clusterspy.editing import _features
+
+    result = s.clusterspy.result
+    X = _features(s, result)
+    for j in range(result.n_clusters):
+        np.testing.assert_allclose(
+            X[result.labels == j].mean(axis=0), result.centers[j], atol=1e-6
+        )
+
+
+def test_split_rebuilds_the_fitted_pca_space():
+    s = clusterspy.datasets.spectrum_image(shape=(16, 16), n_channels=32, random_state=0)
+    s.change_dtype("float64")
+    source = clusterspy.PCA(normalize_poissonian_noise=False, centre="navigation")
+    s.clusterspy.cluster_analysis(
+        source, number_of_components=3, n_clusters=3, random_state=0
+    )
+    _members_mean_equals_centres(s)
+    clusterspy.split_cluster(s, 0, 2)
+    assert s.clusterspy.result.n_clusters == 4
+
+
+def test_split_refuses_a_decomposition_run_again():
+    s = clusterspy.datasets.spectrum_image(shape=(16, 16), n_channels=32, random_state=0)
+    s.change_dtype("float64")
+    s.decomposition(print_info=False)
+    s.clusterspy.cluster_analysis(
+        "decomposition", number_of_components=3, n_clusters=3, random_state=0
+    )
+    _members_mean_equals_centres(s)
+    s.decomposition(normalize_poissonian_noise=True, print_info=False)
+    before = s.clusterspy.result.labels.copy()
+    with pytest.raises(ValueError, match="not the ones this result was clustered on"):
+        clusterspy.split_cluster(s, 0, 2)
+    np.testing.assert_array_equal(s.clusterspy.result.labels, before)
+
+
+def test_split_with_masked_non_finite_rows():
+    s = clusterspy.datasets.spectrum_image(shape=(16, 16), n_channels=32, random_state=0)
+    s.change_dtype("float64")
+    s.data[3, 4, 5] = np.nan
+    s.clusterspy.cluster_analysis(
+        "signal", n_clusters=3, preprocessing="norm", nan_policy="mask", random_state=0
+    )
+    clusterspy.split_cluster(s, 0, 2)
+    result = s.clusterspy.result
+    assert result.labels[3 * 16 + 4] == MASKED
+    assert result.counts.sum() == 16 * 16 - 1
+
+
+def test_merge_without_a_stored_preprocessing():
+    from sklearn.preprocessing import QuantileTransformer
+
+    s = clusterspy.datasets.spectrum_image(shape=(16, 16), n_channels=32, random_state=0)
+    with pytest.warns(UserWarning):
+        s.clusterspy.cluster_analysis(
+            "signal",
+            preprocessing=QuantileTransformer(n_quantiles=50),
+            n_clusters=3,
+            random_state=0,
+        )
+    clusterspy.merge_clusters(s, [1, 2])
+    assert s.clusterspy.result.n_clusters == 2
+    with pytest.raises(RuntimeError, match="needs the fitted preprocessing"):
+        clusterspy.split_cluster(s, 0, 2)

@@ -293,3 +293,25 @@ def test_estimate_number_of_clusters_on_pca(four_phases):
         random_state=0,
     )
     assert k == 4
+
+
+@pytest.mark.parametrize("centre", [None, "navigation"])
+def test_float64_data_are_not_modified_without_poisson_scaling(centre):
+    # _fit_full once centred float64 data in place (the user's signal)
+    s = clusterspy.datasets.spectrum_image(shape=(12, 10), n_channels=24, random_state=0)
+    s.change_dtype("float64")
+    before = s.data.copy()
+    source = clusterspy.PCA(normalize_poissonian_noise=False, centre=centre)
+    s.clusterspy.cluster_analysis(
+        source, number_of_components=3, n_clusters=3, random_state=0
+    )
+    np.testing.assert_array_equal(s.data, before)
+    model = clusterspy.pca.PCAModel.from_dict(
+        s.clusterspy.result.parameters["pca"]["model"]
+    )
+    result = s.clusterspy.result
+    scores = model.transform(s.data.reshape(120, -1))
+    for j in range(result.n_clusters):
+        np.testing.assert_allclose(
+            scores[result.labels == j].mean(axis=0), result.centers[j], atol=1e-8
+        )

@@ -71,7 +71,10 @@ def _centers_source(signal, result):
 
 def _features(signal, result):
     """The preprocessed features of every position, as the analysis saw
-    them (the stored, fitted preprocessing applied to the stored source)."""
+    them: the stored source read as ``predict`` reads it (the stored PCA
+    model; the loadings' own values, provided the decomposition is the one
+    that was clustered), then the stored, fitted preprocessing."""
+    from .prediction import features_of
     from .sources import _as_numpy, navigation_coordinates, resolve_source
 
     kind = result.parameters["cluster_source_kind"]
@@ -80,19 +83,41 @@ def _features(signal, result):
             "This result was clustered on a user signal, which is not stored "
             "with it: `split_cluster` cannot rebuild its features."
         )
-    source = resolve_source(
-        signal,
-        kind,
-        result.parameters.get("number_of_components"),
-        result.signal_mask if kind == "signal" else None,
-    )
-    X = _as_numpy(source.features())
-    if result.parameters.get("spatial_weight") is not None:
-        coords, _ = navigation_coordinates(signal)
-        X = np.hstack([X.astype(np.float64), coords])
-    preprocessor, _ = result.model
+    preprocessor = _stored_preprocessor(result, "split_cluster")
+    if kind in ("decomposition", "bss"):
+        source = resolve_source(
+            signal, kind, result.parameters.get("number_of_components"), None
+        )
+        _, factors = source._loadings_and_factors()
+        if not np.allclose(_as_numpy(factors), result.projection_factors):
+            raise ValueError(
+                f"The signal's {kind} results are not the ones this result was "
+                f"clustered on (was `{kind}` run again since?): run "
+                "`cluster_analysis` again instead of editing it."
+            )
+        X = _as_numpy(source.features()).astype(np.float64)
+        finite = np.isfinite(X).all(axis=1)
+        X = np.where(finite[:, None], X, 0)
+        if result.parameters.get("spatial_weight") is not None:
+            coords, _ = navigation_coordinates(signal)
+            X = np.hstack([X, coords])
+    else:
+        X, finite = features_of(result, signal, nan_policy="mask")
     Xp = X if preprocessor is None else preprocessor.transform(X)
+    # non-finite rows (zeros here) are masked (label -2): never members
     return np.asarray(Xp, dtype=np.float64)
+
+
+def _stored_preprocessor(result, what):
+    """The fitted preprocessing, or a clear error when it was not stored."""
+    try:
+        preprocessor, _ = result.model
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"`{what}` needs the fitted preprocessing, which this result could "
+            f"not keep ({error}); run `cluster_analysis` again instead."
+        ) from None
+    return preprocessor
 
 
 def _store(signal, result):
@@ -125,8 +150,15 @@ def _finish(signal, result, labels, centers, distances, membership, edit):
     parameters["edits"] = list(parameters.get("edits", [])) + [edit]
     model = None
     if result.model_data is not None:
-        preprocessor, _ = result.model
-        model = store_model(preprocessor, None)
+        # The estimator knows the old clusters: only the preprocessing is kept
+        # (predict then assigns to the nearest new centre). A preprocessing
+        # that could not be stored is simply not kept; editing needs no model.
+        try:
+            preprocessor, _ = result.model
+        except RuntimeError:
+            preprocessor = None
+        else:
+            model = store_model(preprocessor, None)
     return ClusterResult(
         labels=labels,
         n_clusters=k,

@@ -671,8 +671,10 @@ def _fit_full(data, k, opts, keep, signal_mask):
         channel_scale = np.sqrt(np.where(bH == 0, 1.0, bH))
     else:
         channel_scale = np.ones(X.shape[1])
-    Y, root_a = _scaled_rows(X, poisson)  # our own float64 copy
-    Y /= channel_scale
+    Y, root_a = _scaled_rows(X, poisson)
+    # a new array, never the caller's: float64 data without the Poisson
+    # scaling come back from _scaled_rows as they are
+    Y = Y / channel_scale
     mean = Y[used].mean(axis=0) if opts.centre == "navigation" else np.zeros(X.shape[1])
     Y -= mean
     Yu = Y[used]

@@ -60,18 +60,8 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
     True
     """
     check_signal(signal)
-    kind = result.parameters["cluster_source_kind"]
-    feature_signal = _feature_signal(kind, signal, cluster_source)
-    check_predict_signal(result, feature_signal)
     show_progressbar = check_show_progressbar(show_progressbar)
-    X = _read_rows(feature_signal, show_progressbar)
-    X, finite = check_predict_features(X, result.parameters.get("nan_policy"))
-    if kind == "pca":  # projected as the fitted data were (clusterspy.pca)
-        X = PCAModel.from_dict(result.parameters["pca"]["model"]).transform(X)
-    elif kind in ("decomposition", "bss"):
-        X = _project(result, X)
-    else:
-        X = _features(result, X, signal)
+    X, finite = features_of(result, signal, cluster_source, show_progressbar)
     labels = _assign(result, X)
     labels = np.where(finite, labels, MASKED)  # nan_policy="mask"
     out = navigation_map(
@@ -81,6 +71,35 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
         signal.metadata.General.title
     )
     return out
+
+
+def features_of(
+    result, signal, cluster_source=None, show_progressbar=None, nan_policy=None
+):
+    """The features of ``signal``'s positions as ``result`` was fitted on,
+    before preprocessing; returns ``(X, finite)``.
+
+    The ``"pca"`` source is projected with the stored model, decomposition
+    and BSS loadings by least squares on the stored factors, other sources
+    read as stored (signal mask, coordinates). Non-finite rows follow
+    ``nan_policy`` (default: the result's own), see
+    :func:`clusterspy.validation.check_predict_features`. Used by
+    :func:`predict` and by the editing of a result.
+    """
+    kind = result.parameters["cluster_source_kind"]
+    feature_signal = _feature_signal(kind, signal, cluster_source)
+    check_predict_signal(result, feature_signal)
+    X = _read_rows(feature_signal, show_progressbar)
+    if nan_policy is None:
+        nan_policy = result.parameters.get("nan_policy")
+    X, finite = check_predict_features(X, nan_policy)
+    if kind == "pca":  # projected as the fitted data were (clusterspy.pca)
+        X = PCAModel.from_dict(result.parameters["pca"]["model"]).transform(X)
+    elif kind in ("decomposition", "bss"):
+        X = _project(result, X)
+    else:
+        X = _features(result, X, signal)
+    return X, finite
 
 
 def _feature_signal(kind, signal, cluster_source):
