@@ -78,26 +78,30 @@ class OptionalBuildExt(build_ext):
 # errno is never read: without it, square roots vectorise (gcc and clang).
 FLAGS = [] if sys.platform == "win32" else ["-fno-math-errno"]
 
-setup(
-    ext_modules=cythonize(
-        [
-            Extension(
-                "clusterspy.engines._lloyd",
-                ["src/clusterspy/engines/_lloyd.pyx"],
-                extra_compile_args=FLAGS,
-            ),
-            Extension(
-                "clusterspy._pairwise",
-                ["src/clusterspy/_pairwise.pyx"],
-                extra_compile_args=FLAGS,
-            ),
-            Extension(
-                "clusterspy._moments",
-                ["src/clusterspy/_moments.pyx"],
-                extra_compile_args=FLAGS,
-            ),
-        ],
-        compiler_directives={"language_level": 3},
-    ),
-    cmdclass={"build_ext": OptionalBuildExt},
+EXTENSIONS = cythonize(
+    [
+        Extension(
+            "clusterspy.engines._lloyd",
+            ["src/clusterspy/engines/_lloyd.pyx"],
+            extra_compile_args=FLAGS,
+        ),
+        Extension(
+            "clusterspy._pairwise",
+            ["src/clusterspy/_pairwise.pyx"],
+            extra_compile_args=FLAGS,
+        ),
+        Extension(
+            "clusterspy._moments",
+            ["src/clusterspy/_moments.pyx"],
+            extra_compile_args=FLAGS,
+        ),
+    ],
+    compiler_directives={"language_level": 3},
 )
+# Editable installs copy the built modules into the source tree; an optional
+# extension that could not be built is skipped there instead of failing the
+# install (set after cythonize, which makes new Extension objects).
+for extension in EXTENSIONS:
+    extension.optional = not REQUIRED
+
+setup(ext_modules=EXTENSIONS, cmdclass={"build_ext": OptionalBuildExt})
