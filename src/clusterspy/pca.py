@@ -23,7 +23,7 @@ Conventions (those of HyperSpy's ``decomposition(normalize_poissonian_noise=True
 
 Eager data are decomposed exactly (LAPACK's SVD of the normalised copy). Lazy data are
 decomposed by a randomized subspace iteration over the data's own navigation tiles
-(:class:`~clusterspy.engines.blockwise.RowBlocks`): with ``l = n_components +
+(:class:`~clusterspy.engines.rowblocks.RowBlocks`): with ``l = n_components +
 oversampling`` columns, each pass is one map-reduce that, for a ``(features, l)``
 orthonormal basis ``Q``, returns ``Y.T @ (Y @ Q)`` (``(features, l)``, summed over the
 tiles) and the tile's rows of ``Y @ Q``. The first pass also gathers the totals for the

@@ -105,7 +105,7 @@ def choose_engine(engine, features, memory_budget=None):
 
     Parameters
     ----------
-    engine : {"auto", "memory", "blockwise"}
+    engine : {"auto", "memory", "blockwise", "torch"}
     features : array or bool
         The features before preprocessing (NumPy or dask), or whether they
         are lazy (then a lazy one always goes to ``"blockwise"``).
