@@ -81,6 +81,10 @@ nitpick_ignore_regex = [
     # ("shape", "n_samples", "colours") stay plain text. Dotted names and
     # every explicit role (:func:, :class:, ...) must resolve.
     ("py:obj", r"[^.]+"),
+    # Projects without an inventory here: HyperSpy's drawing classes (not in
+    # HyperSpy's API reference) and exspy's element database.
+    ("py:.*", r"hyperspy\.drawing\..*"),
+    ("py:.*", r"exspy\..*"),
 ]
 
 suppress_warnings = [

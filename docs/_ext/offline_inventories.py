@@ -310,6 +310,7 @@ def matplotlib_objects():
         ("matplotlib.colors.ListedColormap", "py:class", gen + "matplotlib.colors.ListedColormap.html"),
         ("matplotlib.figure.Figure", "py:class", gen + "matplotlib.figure.Figure.html"),
         ("matplotlib.axes.Axes", "py:class", "api/axes_api.html"),
+        ("matplotlib.text.Text", "py:class", "api/text_api.html#matplotlib.text.Text"),
     ]  # fmt: skip
     for name in _public(dir(plt)):
         obj = _get(plt, name)

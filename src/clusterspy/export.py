@@ -99,9 +99,10 @@ def export_cluster_results(
         path to an existing file; ``dpi`` not a positive number; ...).
     FileExistsError
         Before any work, when a file exists and ``overwrite`` is False.
-    clusterspy._atomic.OutputError
-        An ``OSError`` (full disk, missing permission, ...) while writing;
-        its message names the folder, the file and the cause.
+    OSError
+        ``clusterspy._atomic.OutputError``, an ``OSError`` (full disk,
+        missing permission, ...) while writing; its message names the
+        folder, the file and the cause.
 
     Notes
     -----

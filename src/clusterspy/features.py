@@ -122,7 +122,7 @@ class FeaturePlan:
         ``keep`` is the boolean vector of the positions used (navigation mask
         and, with ``nan_policy="mask"``, non-finite rows removed). The
         preprocessor is fitted here, on the kept rows only. Afterwards
-        :attr:`features_owned` is True when ``Xp`` shares no memory with the
+        ``features_owned`` is True when ``Xp`` shares no memory with the
         signal (its data or learning results), so that later stages may work
         on it in place.
 

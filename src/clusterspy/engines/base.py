@@ -32,7 +32,7 @@ class FitRequest:
     ----------
     algorithm : str
         The algorithm's canonical name (``"kmeans"``, ...; see
-        :func:`clusterspy.algorithms.canonical_name`), which chooses the
+        ``clusterspy.algorithms.canonical_name``), which chooses the
         engine's fastest path.
     k_requested : int or None
         The estimator's ``n_clusters`` (None for DBSCAN/HDBSCAN).
