@@ -1,6 +1,6 @@
 """
 Deep clustering of handwritten digits: autoencoder features, then k-means
-========================================================================
+=========================================================================
 
 Deep clustering (DEC, n2d) trains an autoencoder to compress each image into
 a few numbers, then clusters those latent codes instead of the pixels.

@@ -68,7 +68,7 @@ def learn_features(
 
     Parameters
     ----------
-    signal : hyperspy.signal.BaseSignal
+    signal : BaseSignal
         Each navigation position is one sample: an image (two signal axes:
         convolutional autoencoder) or a spectrum (dense autoencoder; more
         signal axes are flattened). Lazy signals are read block by block at
@@ -108,7 +108,7 @@ def learn_features(
 
     Returns
     -------
-    hyperspy.signals.Signal1D
+    Signal1D
         The codes: the signal's navigation axes and one signal axis
         ``"Latent component"`` of ``n_components``. The model is in its
         ``metadata.clusterspy.learned_features`` (see

@@ -147,7 +147,7 @@ class FeaturePlan:
     def preprocess(self, X_kept, owned, raw=None):
         """The second step of :meth:`compute`: fit the preprocessing and apply it.
 
-        Sets :attr:`features_owned`.
+        Sets ``features_owned``.
         """
         if self.preprocessor is None:
             self.features_owned = owned

@@ -9,7 +9,7 @@ row), run on a NumPy array in cache-sized row blocks:
   centres are one matrix product (``X @ C.T``) in the features' own dtype
   (float32 stays float32), the squared norms of the rows are computed once,
   and each cluster's sum is accumulated in float64 by the compiled
-  :func:`clusterspy._compute.block_moments`, while the block is in cache;
+  ``clusterspy._compute.block_moments``, while the block is in cache;
 - blocks run side by side on every core, with BLAS on one thread each (the
   product with a few centres is bound by memory, not arithmetic);
 - the distances of every row to every centre come from the last pass for
@@ -211,7 +211,7 @@ def distances_in_float64(X, centers, x2=None):
 def lloyd_in_memory(X, centers, max_iter, tol):
     """Exact Lloyd iterations over every row of ``X``, one pass each.
 
-    The same iterations as :func:`clusterspy.engines.rowblocks.lloyd_kmeans`
+    The same iterations as ``clusterspy.engines.rowblocks.lloyd_kmeans``
     (the out-of-core engine's): stops when no label changes (strict
     convergence) or when the centres move by at most ``tol`` (squared,
     summed, as in scikit-learn), or after ``max_iter`` passes; an empty

@@ -8,7 +8,7 @@ device in float32:
   k-means++ (scikit-learn's :func:`~sklearn.cluster.kmeans_plusplus`) on a
   seeded sample, or on every row when there are fewer, so that the start is
   the in-memory engine's for the same ``random_state``;
-* the stopping rules are :func:`~clusterspy.engines.rowblocks.lloyd_kmeans`'s:
+* the stopping rules are ``lloyd_kmeans``'s:
   no label change, or the centres' squared shift at most ``tol`` (scaled
   as scikit-learn does), or ``max_iter``; then one final labelling;
 * eager features are copied to the device once (when they take at most
@@ -190,7 +190,7 @@ class TorchKMeans(BlockwiseKMeans):
 
 
 def _lloyd_loop(step, centers, max_iter, tol):
-    """:func:`~clusterspy.engines.rowblocks.lloyd_kmeans`, with ``step`` as the pass."""
+    """``lloyd_kmeans``, with ``step`` as the pass."""
     labels = None
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
