@@ -62,6 +62,7 @@ def plot_cluster_metric(signal, ax=None):
         fig, ax = plt.subplots()
     else:
         fig = ax.figure
+    label = _label(result)
     if result.errors is not None:
         ax.errorbar(
             result.ks,
@@ -69,10 +70,12 @@ def plot_cluster_metric(signal, ax=None):
             yerr=result.errors,
             fmt="o-",
             capsize=3,
-            label=_LABELS[result.metric],
+            label=label,
         )
     else:
-        ax.plot(result.ks, result.values, "o-", label=_LABELS[result.metric])
+        ax.plot(result.ks, result.values, "o-", label=label)
+    if "worst_p" in result.curves:  # p-values span decades
+        ax.set_yscale("log")
     ax.axvline(
         result.n_clusters,
         color="0.3",
@@ -80,8 +83,17 @@ def plot_cluster_metric(signal, ax=None):
         label=f"estimated k = {result.n_clusters}",
     )
     ax.set_xlabel("Number of clusters k")
-    ax.set_ylabel(_LABELS[result.metric])
+    ax.set_ylabel(label)
     ax.set_title(f"{result.metric}: {result.rule}", fontsize="small")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="best", fontsize="small")
     return fig
+
+
+def _label(result):
+    """The y label; ``metric="auto"`` plots its rule's own curve."""
+    if result.metric != "auto":
+        return _LABELS[result.metric]
+    if "worst_p" in result.curves:
+        return "largest p-value of the k clusters (Poisson split)"
+    return _LABELS["gap"]
