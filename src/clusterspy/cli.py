@@ -88,7 +88,7 @@ def _decomposition(text):
     text = text.strip().lower()
     if text in ("auto", "none"):
         return text
-    return _positive_int(text)
+    return _integer(text)  # checked by the workflow, which names the option
 
 
 def _min_counts(text):
@@ -406,6 +406,10 @@ def _print_results(done):
     """The results, then where the files are."""
     from .workflow import doubt_lines, estimate_line
 
+    if done.plan.estimate:
+        print(estimate_line(done.signal))
+    sizes = ", ".join(str(int(c)) for c in done.signal.clusterspy.result.counts)
+    print(f"Cluster sizes: {sizes}")
     if done.counts is not None:
         print(f"Counts: {done.counts.message()}")
     if done.components is not None:
@@ -413,12 +417,8 @@ def _print_results(done):
             f"Significant components: {done.components.n_components} "
             f"({done.components.method})"
         )
-    if done.plan.estimate:
-        print(estimate_line(done.signal))
     for line in doubt_lines(done):
         print(line)
-    sizes = ", ".join(str(int(c)) for c in done.signal.clusterspy.result.counts)
-    print(f"Cluster sizes: {sizes}")
     if done.ari is not None:
         print(f"Adjusted Rand index against the true phases: {done.ari:.4f}")
     folder = done.folder

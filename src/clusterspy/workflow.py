@@ -406,10 +406,16 @@ def _decompose(signal, plan, say):
             else " (data < 0: no Poisson normalisation)..."
         )
     )
+    counts = poisson and plan.min_counts is not None
     with _library_errors(), _progress(plan.show_progressbar):
         signal.decomposition(
             normalize_poissonian_noise=poisson, output_dimension=n, print_info=False
         )
+        if counts and not signal._lazy:
+            # HyperSpy scales the data in place and back for the Poisson
+            # normalisation, which leaves errors of a few ulps: counts are
+            # whole numbers again, as in the file.
+            np.rint(signal.data, out=signal.data)
     return {
         "algorithm": "SVD",
         "output_dimension": n,
@@ -475,10 +481,10 @@ def _analyse(signal, plan, say, found):
 
     info = {}
     plan, counts = _resolve_defaults(signal, plan)
-    if counts:
-        info["Counts"] = _count_summary(signal, plan, say, found)
     if plan.decomposition is not None:
         info["Decomposition"] = _decompose(signal, plan, say)
+    if counts:
+        info["Counts"] = _count_summary(signal, plan, say, found)
     n_components = None
     if plan.source == "decomposition":
         n_components = plan.decomposition
