@@ -407,9 +407,20 @@ def _decompose(signal, plan, say):
         )
     )
     counts = poisson and plan.min_counts is not None
+    mask = None
+    if counts:
+        from .counts import low_count_mask
+
+        # The positions min_counts leaves out are not decomposed either: empty
+        # pixels carry no phase information (and make most of a sparse map).
+        low = low_count_mask(signal, plan.min_counts)
+        mask = low.T if low.any() else None
     with _library_errors(), _progress(plan.show_progressbar):
         signal.decomposition(
-            normalize_poissonian_noise=poisson, output_dimension=n, print_info=False
+            normalize_poissonian_noise=poisson,
+            output_dimension=n,
+            navigation_mask=mask,
+            print_info=False,
         )
         if counts and not signal._lazy:
             # HyperSpy scales the data in place and back for the Poisson

@@ -112,7 +112,20 @@ def significant_components(signal):
     cached = _CHOICES.get(key)
     if cached is not None and cached[0] is lr.explained_variance:
         return cached[1]
-    choice = significant_components_of(signal)
+    # The masks the decomposition was given (HyperSpy stores them in data
+    # order): the null is simulated on the positions it decomposed.
+    nav = getattr(lr, "navigation_mask", None)
+    sig = getattr(lr, "signal_mask", None)
+    am = signal.axes_manager
+    if isinstance(nav, np.ndarray):
+        nav = nav.reshape(am._navigation_shape_in_array).T
+    else:
+        nav = None
+    if isinstance(sig, np.ndarray):
+        sig = sig.reshape(am._signal_shape_in_array).T
+    else:
+        sig = None
+    choice = significant_components_of(signal, navigation_mask=nav, signal_mask=sig)
     _CHOICES.clear()  # one entry: keeps no old decomposition alive
     _CHOICES[key] = (lr.explained_variance, choice)
     return choice
