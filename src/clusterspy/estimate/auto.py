@@ -38,7 +38,18 @@ def _is_auto(value):
 
 
 def check_auto_components(signal, cluster_source, number_of_components):
-    """Raise before any work when ``"auto"`` has no decomposition to choose from."""
+    """Raise before any work when ``"auto"`` has no decomposition to choose from.
+
+    Examples
+    --------
+    >>> import clusterspy
+    >>> from clusterspy.estimate.auto import check_auto_components
+    >>> s = clusterspy.datasets.spectrum_image(shape=(4, 3), n_channels=8)
+    >>> check_auto_components(s, "decomposition", "auto")
+    Traceback (most recent call last):
+    ...
+    ValueError: number_of_components='auto' needs a decomposition ...
+    """
     if not _is_auto(number_of_components):
         return
     if not (isinstance(cluster_source, str) and cluster_source in _DECOMPOSED):
@@ -104,6 +115,16 @@ def significant_components(signal):
 
     The same decomposition (the same ``learning_results`` arrays) gives the
     same choice (the simulation is seeded), so it is computed once.
+
+    Examples
+    --------
+    >>> from clusterspy.datasets import spectrum_image
+    >>> from clusterspy.estimate.auto import significant_components
+    >>> s = spectrum_image((24, 24), n_channels=128, n_phases=3, counts=200,
+    ...                    random_state=0)
+    >>> s.decomposition(normalize_poissonian_noise=True, print_info=False)
+    >>> significant_components(s).n_components
+    3
     """
     from ..components import significant_components_of
 
@@ -132,7 +153,15 @@ def significant_components(signal):
 
 
 def choice_record(choice):
-    """JSON-safe provenance of a :class:`~clusterspy.components.ComponentChoice`."""
+    """JSON-safe provenance of a :class:`~clusterspy.components.ComponentChoice`.
+
+    Examples
+    --------
+    >>> from clusterspy.components import significant_components
+    >>> from clusterspy.estimate.auto import choice_record
+    >>> choice_record(significant_components([9.0, 4.0, 1.0], threshold=2.0))
+    {'n_components': 2, 'method': 'threshold', 'threshold': 2.0, 'at_least': False}
+    """
     if choice is None:
         return None
     return {

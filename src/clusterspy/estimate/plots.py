@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .result import get_cluster_metric
 
 __all__ = ["plot_cluster_metric"]
@@ -63,19 +65,22 @@ def plot_cluster_metric(signal, ax=None):
     else:
         fig = ax.figure
     label = _label(result)
+    values = result.values
+    if "worst_p" in result.curves:
+        # p-values span hundreds of decades, down to 0: plot -log10 p
+        values = -np.log10(np.clip(result.curves["worst_p"], 1e-300, 1.0))
+        ax.axhline(3.0, color="0.6", linestyle=":", label="rule: p < 0.001")
     if result.errors is not None:
         ax.errorbar(
             result.ks,
-            result.values,
+            values,
             yerr=result.errors,
             fmt="o-",
             capsize=3,
             label=label,
         )
     else:
-        ax.plot(result.ks, result.values, "o-", label=label)
-    if "worst_p" in result.curves:  # p-values span decades
-        ax.set_yscale("log")
+        ax.plot(result.ks, values, "o-", label=label)
     ax.axvline(
         result.n_clusters,
         color="0.3",
@@ -95,5 +100,5 @@ def _label(result):
     if result.metric != "auto":
         return _LABELS[result.metric]
     if "worst_p" in result.curves:
-        return "largest p-value of the k clusters (Poisson split)"
+        return "-log10 largest p-value of the k clusters (Poisson split)"
     return _LABELS["gap"]
