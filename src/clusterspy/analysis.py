@@ -407,7 +407,7 @@ def _check_auto(signal, cluster_source, number_of_components, min_counts, kwargs
     with one component and two clusters standing in for the choices.
     """
     from .counts import check_min_counts
-    from .estimate.auto import check_auto_components
+    from .estimate.auto import check_auto_components, decomposed_auto
 
     min_counts = check_min_counts(min_counts)
     check_auto_components(signal, cluster_source, number_of_components)
@@ -418,7 +418,7 @@ def _check_auto(signal, cluster_source, number_of_components, min_counts, kwargs
         kwargs["n_clusters"] = 2  # checked with a stand-in; chosen by _choose
     elif "max_clusters" in kwargs:
         raise ValueError("`max_clusters` only applies with n_clusters='auto'.")
-    auto_components = number_of_components == "auto"
+    auto_components = decomposed_auto(cluster_source, number_of_components)
     return {
         "min_counts": min_counts,
         "auto_k": auto_k,

@@ -22,6 +22,7 @@ __all__ = [
     "AUTO_FIT_SAMPLE_SIZE",
     "auto_metric",
     "check_auto_components",
+    "decomposed_auto",
     "choose_components",
     "choose_n_clusters_auto",
     "significant_components",
@@ -37,6 +38,24 @@ def _is_auto(value):
     return isinstance(value, str) and value == "auto"
 
 
+def decomposed_auto(cluster_source, number_of_components):
+    """Whether ``"auto"`` is to be chosen here: for the decomposition and BSS
+    sources (the ``"pca"`` source chooses its own, see :mod:`clusterspy.pca`)."""
+    return (
+        _is_auto(number_of_components)
+        and isinstance(cluster_source, str)
+        and cluster_source in _DECOMPOSED
+    )
+
+
+def _is_pca(cluster_source):
+    from ..pca import PCA
+
+    return isinstance(cluster_source, PCA) or (
+        isinstance(cluster_source, str) and cluster_source == "pca"
+    )
+
+
 def check_auto_components(signal, cluster_source, number_of_components):
     """Raise before any work when ``"auto"`` has no decomposition to choose from.
 
@@ -50,9 +69,9 @@ def check_auto_components(signal, cluster_source, number_of_components):
     ...
     ValueError: number_of_components='auto' needs a decomposition ...
     """
-    if not _is_auto(number_of_components):
+    if not _is_auto(number_of_components) or _is_pca(cluster_source):
         return
-    if not (isinstance(cluster_source, str) and cluster_source in _DECOMPOSED):
+    if not decomposed_auto(cluster_source, number_of_components):
         raise ValueError(
             "number_of_components='auto' needs cluster_source='decomposition' or "
             f"'bss' (a decomposition to choose the components of); got "
@@ -80,7 +99,7 @@ def choose_components(signal, cluster_source, number_of_components):
     from ..components import warn_too_many_components
 
     lr = signal.learning_results
-    if _is_auto(number_of_components):
+    if decomposed_auto(cluster_source, number_of_components):
         choice = significant_components(signal)
         n = choice.n_components
         if cluster_source == "bss" and lr.bss_loadings is not None:

@@ -38,6 +38,7 @@ from .auto import (
     choice_record,
     choose_components,
     choose_n_clusters_auto,
+    decomposed_auto,
 )
 from .curve import DEFAULT_SAMPLE_SIZE, metric_curve
 from .gap import REFERENCES
@@ -434,7 +435,7 @@ def estimate_number_of_clusters(
         n_jobs,
     )
     check_auto_components(signal, cluster_source, number_of_components)
-    auto_components = number_of_components == "auto"
+    auto_components = decomposed_auto(cluster_source, number_of_components)
     features = (
         cluster_source,
         preprocessing,
