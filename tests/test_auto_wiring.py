@@ -216,3 +216,16 @@ def test_run_without_options_on_a_sparse_count_map(tmp_path):
     result = hs.load(tmp_path / "o" / "result.hspy").clusterspy.result
     np.testing.assert_array_equal(result.labels == -2, empty)
     assert adjusted_rand_score(truth[~empty], result.labels[~empty]) == 1.0
+
+
+def test_auto_components_for_bss_are_the_significant_ones():
+    s, truth = phase_map(counts=200.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # FastICA's convergence notices
+        s.blind_source_separation(3, print_info=False)
+    s.clusterspy.cluster_analysis(
+        "bss", number_of_components="auto", n_clusters=3, random_state=0
+    )
+    parameters = s.clusterspy.result.parameters
+    assert parameters["number_of_components"] == 3
+    assert parameters["number_of_components_choice"]["n_components"] == 3
