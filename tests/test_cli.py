@@ -114,9 +114,14 @@ def map_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def auto_run(map_file, tmp_path_factory):
-    """`clusterspy run map.hspy -q`: k estimated (gap), signal features."""
+    """`clusterspy run map.hspy -q`: k estimated (gap), signal features.
+
+    The defaults for count data are now --decomposition auto --metric auto
+    (issue 15, tests/test_auto_wiring.py); this runs the former default path.
+    """
     out = tmp_path_factory.mktemp("auto") / "out"
-    code, stdout, stderr = run_main(["run", map_file, "-o", out, "-q"])
+    options = ["--decomposition", "none", "--metric", "gap"]
+    code, stdout, stderr = run_main(["run", map_file, "-o", out, "-q", *options])
     return out, code, stdout, stderr
 
 
@@ -325,14 +330,17 @@ def test_run_lazy_as_a_subprocess_gives_the_eager_labels(map_file, tmp_path, aut
     np.testing.assert_array_equal(result.label_map, eager)
     report = parse_report(out / "report.html")
     assert report.cells[report.cells.index("lazy") + 1] == "True"
-    assert len(embedded_pngs(report)) == 5
+    # count data are decomposed by default: with the scree plot
+    assert len(embedded_pngs(report)) == 6
 
 
 def test_run_default_output_folder_and_progress(map_file, tmp_path, monkeypatch):
     # Not quiet: step messages; the default folder is <stem>-clusterspy in the
     # current directory.
     monkeypatch.chdir(tmp_path)
-    code, stdout, stderr = run_main(["run", map_file, "--n-clusters", "2"])
+    code, stdout, stderr = run_main(
+        ["run", map_file, "--n-clusters", "2", "--decomposition", "none"]
+    )
     assert code == 0, stderr
     assert (tmp_path / "map-clusterspy" / "report.html").is_file()
     assert stdout.startswith(
@@ -382,7 +390,7 @@ BAD_OPTIONS = [
     (
         ["--metric", "nope"],
         "--metric must be one of 'gap', 'elbow', 'silhouette', 'calinski_harabasz', "
-        "'davies_bouldin', 'bic', 'aic'; got 'nope'.",
+        "'davies_bouldin', 'bic', 'aic', 'auto'; got 'nope'.",
     ),
     (["--algorithm", "nope"], "--algorithm must be one of 'kmeans', "),
     (
@@ -449,7 +457,16 @@ def test_errors_found_while_running_are_one_line(map_file, tmp_path):
     )
     assert not (tmp_path / "a").exists()  # the empty folder is removed again
     code, _, stderr = run_main(
-        ["run", map_file, "--source", "decomposition", "-o", tmp_path / "b"]
+        [
+            "run",
+            map_file,
+            "--source",
+            "decomposition",
+            "--decomposition",
+            "none",
+            "-o",
+            tmp_path / "b",
+        ]
     )
     assert code == 2
     assert stderr == (
@@ -550,12 +567,12 @@ def test_help_and_version():
         "--n-clusters K",
         "(default: auto)",
         "--metric METRIC",
-        "(default: gap)",
+        "--min-counts N",  # (default: auto) for --metric since issue 15
         "silhouette",
         "--signal-index I",
         "--lazy",
         "--decomposition N",
-        "examples:\n  clusterspy run map.bcf --decomposition 5\n",
+        "examples:\n  clusterspy run map.bcf\n",
         "report.html",
     ):
         assert text in stdout, text
@@ -576,7 +593,8 @@ def test_demo_console_script_full_size(tmp_path):
     lines = run.stdout.splitlines()
     assert "Adjusted Rand index against the true phases: 1.0000" in lines
     assert f"Report: {out / 'report.html'} (open it in any browser)" in lines
-    assert "Number of clusters: 3, estimated with gap" in run.stdout
+    # --metric auto by default since issue 15: the Poisson split rule
+    assert "Number of clusters: 3, estimated with auto (poisson-split)" in run.stdout
     assert {p.name for p in out.iterdir()} == EXPECTED_FILES
     loaded = hs.load(out / "result.hspy")
     labels = loaded.clusterspy.get_cluster_labels(merged=True)

@@ -16,6 +16,7 @@ See ``docs/design.md``. Every public function is also a method of the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import warnings
 from dataclasses import dataclass
@@ -91,6 +92,7 @@ def cluster_analysis(
     engine_kwargs=None,
     spatial_weight=None,
     membership_threshold=None,
+    min_counts=None,
     **kwargs,
 ):
     """Cluster the navigation positions of a signal.
@@ -123,10 +125,16 @@ def cluster_analysis(
         ``fit_transform``, such as a scikit-learn ``Pipeline``. Default None.
     preprocessing_kwargs : dict or None
         Keyword arguments for a named preprocessing.
-    number_of_components : int or None
+    number_of_components : int, "auto" or None
         Components used by the ``"decomposition"``/``"bss"`` sources; ``None``
         takes the number of significant components the decomposition
-        estimated (decomposition) or all components (BSS).
+        estimated (decomposition) or all components (BSS). ``"auto"``: the
+        components above the noise
+        (:func:`clusterspy.components.significant_components_of`: a simulated
+        Poisson noise edge for a Poisson-normalised SVD, the scree elbow
+        otherwise), recorded in ``parameters["number_of_components_choice"]``.
+        An int above the significant number of a Poisson-normalised
+        decomposition warns (:class:`~clusterspy.exceptions.DoubtfulEstimateWarning`).
     navigation_mask : numpy.ndarray, BaseSignal or None
         Boolean, ``True`` at navigation positions to exclude; an array has
         HyperSpy's ``navigation_shape`` (x first), as for ``decomposition``.
@@ -184,10 +192,20 @@ def cluster_analysis(
         ``"fuzzy_cmeans"``), positions whose largest membership is below this
         value get the label :data:`clusterspy.UNASSIGNED` (-3) and are left out
         of the cluster signals.
+    min_counts : int or None
+        Positions with fewer counts (summed over the channels not in
+        ``signal_mask``) are excluded like masked ones (label -2), with a
+        :class:`~clusterspy.exceptions.DoubtfulEstimateWarning` giving their
+        number and share when they are many; ``1`` masks the empty
+        positions of a sparse map. Default None: none excluded.
     **kwargs
         Passed to a named algorithm's constructor, for example
         ``n_clusters=3`` (required by every algorithm but DBSCAN/HDBSCAN) or
-        ``n_init=10``. With ``algorithm="agglomerative"``,
+        ``n_init=10``. ``n_clusters="auto"`` chooses it
+        (:func:`clusterspy.estimate_number_of_clusters` with ``metric="auto"``,
+        stored the same way in ``learning_results.clusterspy_metric``, up
+        to ``max_clusters``, default 10), then clusters every kept position
+        with that ``k``. With ``algorithm="agglomerative"``,
         ``connectivity="grid"`` joins only neighbouring navigation positions,
         so that every cluster is a spatially contiguous region (Ward
         clustering constrained by the pixel grid).
@@ -255,8 +273,10 @@ def cluster_analysis(
         engine_kwargs,
         spatial_weight,
         membership_threshold,
+        min_counts,
         kwargs,
     )
+    _choose(signal, call)
     fit = ENGINE_FITS[call.engine](call.plan, call.estimator, call.request)
     _check_clusters_found(fit, call.request.algorithm)
     if membership_threshold is not None:
@@ -274,6 +294,8 @@ def cluster_analysis(
     # Stored only now, after everything succeeded: a failed call leaves the
     # signal exactly as it was.
     store_result(signal, result)
+    if call.auto.get("metric") is not None:
+        signal.learning_results.clusterspy_metric = call.auto["metric"]
     return fit.estimator if call.return_info else None
 
 
@@ -291,6 +313,8 @@ class _Call:
     engine: str
     return_info: bool
     provenance: dict
+    # the automatic choices, made by _choose after every check
+    auto: dict
 
 
 def _validate(
@@ -311,22 +335,24 @@ def _validate(
     engine_kwargs,
     spatial_weight,
     membership_threshold,
+    min_counts,
     kwargs,
 ):
     """Check every parameter, in the documented order, before any work."""
+    auto = _check_auto(signal, cluster_source, number_of_components, min_counts, kwargs)
     plan = plan_features(
         signal,
         cluster_source,
         preprocessing,
         preprocessing_kwargs,
-        number_of_components,
+        auto["placeholder_components"],
         navigation_mask,
         signal_mask,
         nan_policy,
         spatial_weight,
     )
     centers = _resolve_centers(
-        signal, plan.source, source_for_centers, number_of_components
+        signal, plan.source, source_for_centers, auto["placeholder_components"]
     )
     seed = check_random_state_seed(random_state, draw=True)  # recordable seed
     estimator, algorithm_name, grid = _make_estimator(algorithm, kwargs, seed)
@@ -358,12 +384,121 @@ def _validate(
         "preprocessing": _describe(preprocessing),
         "preprocessing_kwargs": preprocessing_kwargs or {},
         "kwargs": {key: _describe(v) for key, v in kwargs.items()},
+        "raw_kwargs": dict(kwargs),
         "random_state": seed if isinstance(seed, int) else repr(random_state),
         "nan_policy": nan_policy,
         "spatial_weight": spatial_weight,
         "membership_threshold": membership_threshold,
     }
-    return _Call(plan, centers, estimator, request, engine, return_info, provenance)
+    auto.update(
+        arguments=(
+            cluster_source,
+            preprocessing,
+            preprocessing_kwargs,
+            number_of_components,
+            navigation_mask,
+            signal_mask,
+            nan_policy,
+            spatial_weight,
+            source_for_centers,
+            algorithm,
+            seed,
+        ),
+    )
+    return _Call(
+        plan, centers, estimator, request, engine, return_info, provenance, auto
+    )
+
+
+# -- the automatic choices (number_of_components, min_counts, n_clusters="auto") ------
+
+
+def _check_auto(signal, cluster_source, number_of_components, min_counts, kwargs):
+    """Check the automatic options first; ``n_clusters="auto"`` leaves ``kwargs``.
+
+    Returns what :func:`_choose` needs. Until then the plan is validated
+    with one component and two clusters standing in for the choices.
+    """
+    from .counts import check_min_counts
+    from .estimate.auto import check_auto_components, decomposed_auto
+
+    min_counts = check_min_counts(min_counts)
+    check_auto_components(signal, cluster_source, number_of_components)
+    auto_k = isinstance(kwargs.get("n_clusters"), str) and kwargs["n_clusters"] == "auto"
+    max_clusters = kwargs.pop("max_clusters", 10) if auto_k else None
+    if auto_k:
+        max_clusters = check_int(max_clusters, "max_clusters", minimum=2)
+        kwargs["n_clusters"] = 2  # checked with a stand-in; chosen by _choose
+    elif "max_clusters" in kwargs:
+        raise ValueError("`max_clusters` only applies with n_clusters='auto'.")
+    auto_components = decomposed_auto(cluster_source, number_of_components)
+    return {
+        "min_counts": min_counts,
+        "auto_k": auto_k,
+        "max_clusters": max_clusters,
+        "auto_components": auto_components,
+        "placeholder_components": 1 if auto_components else number_of_components,
+    }
+
+
+def _choose(signal, call):
+    """Make the automatic choices of a validated call, in place: components,
+    low-count positions, then ``k``."""
+    from .estimate.auto import choice_record, choose_components
+    from .features import apply_min_counts
+
+    auto = call.auto
+    (source, pre, pre_kwargs, n_requested, nav_mask, sig_mask, nan_policy,
+     spatial_weight, source_for_centers, algorithm, seed) = auto["arguments"]
+    n, choice = choose_components(signal, source, n_requested)
+    if auto["auto_components"]:
+        call.plan = plan_features(
+            signal, source, pre, pre_kwargs, n, nav_mask, sig_mask, nan_policy,
+            spatial_weight,
+        )
+        call.centers = _resolve_centers(signal, call.plan.source, source_for_centers, n)
+        call.request = dataclasses.replace(call.request, centers=call.centers)
+    counts = apply_min_counts(call.plan, auto["min_counts"], sig_mask, stacklevel=4)
+    call.provenance.update(
+        number_of_components_choice=choice_record(choice),
+        min_counts=auto["min_counts"],
+        count_summary=None if counts is None else counts.message(),
+    )
+    if auto["auto_k"]:
+        _choose_k(signal, call, algorithm, seed)
+
+
+def _choose_k(signal, call, algorithm, seed):
+    """``n_clusters="auto"``: choose ``k``, store its evidence, rebuild the estimator."""
+    from ._utils.provenance import versions as _v
+    from .estimate.auto import auto_metric, choose_n_clusters_auto
+
+    auto = choose_n_clusters_auto(
+        call.plan, call.auto["max_clusters"], seed, call.request.show_progressbar
+    )
+    k = int(auto.n_clusters)
+    kwargs = dict(call.provenance["raw_kwargs"], n_clusters=k)
+    call.estimator, _, _ = _make_estimator(algorithm, kwargs, seed)
+    call.request = dataclasses.replace(call.request, k_requested=k)
+    call.provenance["kwargs"]["n_clusters"] = k
+    call.provenance["n_clusters_choice"] = {
+        "n_clusters": k,
+        "rule": auto.rule,
+        "metric_choices": dict(auto.metric_choices),
+        "doubts": list(auto.doubts),
+    }
+    parameters = {
+        "metric": "auto",
+        "rule": auto.rule,
+        "max_clusters": call.auto["max_clusters"],
+        "cluster_source": call.plan.source.description,
+        "number_of_components": call.plan.source.number_of_components,
+        "n_samples": int(call.plan.keep.sum()),
+        "signal_title": signal.metadata.General.title,
+    }
+    # Stored with the clustering's result (same success-only rule): the
+    # report shows the curves of the k it clustered with.
+    call.auto["metric"] = auto_metric(auto, parameters, _v()).to_dict()
 
 
 def _resolve_centers(signal, source, source_for_centers, number_of_components):
@@ -595,6 +730,12 @@ def _parameters(signal, call, fit, ordered, decomposition_centre):
             "membership_threshold": provenance["membership_threshold"],
             "decomposition_centre": decomposition_centre,
             "pca": source.pca_parameters() if source.kind == "pca" else None,
+            "number_of_components_choice": provenance.get(
+                "number_of_components_choice"
+            ),
+            "min_counts": provenance.get("min_counts"),
+            "count_summary": provenance.get("count_summary"),
+            "n_clusters_choice": provenance.get("n_clusters_choice"),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "signal_title": signal.metadata.General.title,
         }

@@ -289,11 +289,8 @@ def _metric_curves(features, ks, labels, n_references, random_state):
     """Elbow, silhouette and gap on the given fits, and their answers."""
     from sklearn.metrics import silhouette_score
 
-    from .estimate import (
-        choose_n_clusters,
-        gap_statistic,
-        within_cluster_dispersion,
-    )
+    from .estimate.gap import gap_statistic
+    from .estimate.metrics import choose_n_clusters, within_cluster_dispersion
 
     log_w = np.array(
         [np.log(max(within_cluster_dispersion(features, labels[k]), 1e-300))

@@ -84,6 +84,27 @@ def _integer(text):
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
+def _decomposition(text):
+    text = text.strip().lower()
+    if text in ("auto", "none"):
+        return text
+    return _integer(text)  # checked by the workflow, which names the option
+
+
+def _min_counts(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-negative integer, got {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-negative integer, got {value}"
+        )
+    return value
+
+
 def _n_clusters(text):
     if text.strip().lower() == "auto":
         return "auto"
@@ -99,10 +120,12 @@ def _n_clusters(text):
 
 _RUN_EPILOG = """\
 examples:
-  clusterspy run map.bcf --decomposition 5
-      decompose (SVD, Poisson noise normalised), estimate the number of
-      clusters with the gap statistic, cluster the 5 loadings with k-means;
-      write map-clusterspy/
+  clusterspy run map.bcf
+      count data: mask the empty pixels, decompose (SVD, Poisson noise
+      normalised), keep the significant components, choose k by the Poisson
+      split rule, cluster with k-means; write map-clusterspy/
+  clusterspy run map.bcf --decomposition 5 --metric gap
+      5 components, k by the gap statistic
   clusterspy run map.hspy --n-clusters 4 -o phases
       cluster the (normalised) spectra into 4 clusters; write phases/
   clusterspy run stack.zspy --lazy --metric silhouette --max-clusters 6
@@ -135,13 +158,18 @@ def _add_analysis_options(parser, demo):
     group = parser.add_argument_group("analysis")
     group.add_argument(
         "--decomposition",
-        type=_integer,
+        type=_integer if demo else _decomposition,
         metavar="N",
         help=(
             "decompose first (SVD; Poisson noise normalised when the data are "
-            "non-negative) and keep N components (default: "
-            + ("the number of phases" if demo else "no decomposition")
-            + ")"
+            "non-negative) and keep N components"
+            + (
+                " (default: the number of phases)"
+                if demo
+                else "; 'auto' keeps the significant ones (above the simulated "
+                "Poisson noise), 'none' clusters the data themselves (default: "
+                "auto for count data, none otherwise)"
+            )
         ),
     )
     group.add_argument(
@@ -165,10 +193,12 @@ def _add_analysis_options(parser, demo):
     )
     group.add_argument(
         "--metric",
-        default="gap",
+        default="auto",
         help=(
-            "how --n-clusters auto chooses k: " + ", ".join(METRICS) + " "
-            "(default: %(default)s)"
+            "how --n-clusters auto chooses k: auto (count data: every cluster's "
+            "summed counts must be distinguishable from the others' under "
+            "Poisson noise; other data: the majority of elbow, silhouette and "
+            "gap), " + ", ".join(METRICS) + " (default: %(default)s)"
         ),
     )
     group.add_argument(
@@ -184,6 +214,16 @@ def _add_analysis_options(parser, demo):
         default=10,
         metavar="K",
         help="largest k tried by --n-clusters auto (default: %(default)s)",
+    )
+    group.add_argument(
+        "--min-counts",
+        type=_min_counts,
+        metavar="N",
+        help=(
+            "positions with fewer counts are not clustered (label -2) "
+            "(default: 1 for count data, so empty positions are masked; "
+            "none otherwise)"
+        ),
     )
     group.add_argument(
         "--preprocessing",
@@ -345,8 +385,9 @@ def _build_parser():
 
 def _options(args):
     """The analysis options of ``args``, as keyword arguments of the workflow."""
+    # None: not given, the data decide (see plan_workflow)
     return {
-        "decomposition": args.decomposition,
+        "decomposition": "default" if args.decomposition is None else args.decomposition,
         "source": args.source,
         "n_clusters": args.n_clusters,
         "metric": args.metric,
@@ -357,18 +398,28 @@ def _options(args):
         "seed": args.seed,
         "format": args.format,
         "quiet": args.quiet,
+        "min_counts": "default" if args.min_counts is None else args.min_counts,
     }
 
 
 def _print_results(done):
     """The results, then where the files are."""
     from .plotting.elements import plural
-    from .workflow import estimate_line
+    from .workflow import doubt_lines, estimate_line
 
     if done.plan.estimate:
         print(estimate_line(done.signal))
     sizes = ", ".join(str(int(c)) for c in done.signal.clusterspy.result.counts)
     print(f"Cluster sizes: {sizes}")
+    if done.counts is not None:
+        print(f"Counts: {done.counts.message()}")
+    if done.components is not None:
+        print(
+            f"Significant components: {done.components.n_components} "
+            f"({done.components.method})"
+        )
+    for line in doubt_lines(done):
+        print(line)
     if done.ari is not None:
         print(f"Adjusted Rand index against the true phases: {done.ari:.4f}")
     folder = done.folder

@@ -49,6 +49,10 @@ __all__ = [
 # Gaussian matrix exceeds edge + 2.02 * its fluctuation scale in 1 % of draws.
 _TW1_Q99 = 2.02
 
+# Up to this smaller side the null's spectrum is computed whole (exact, and
+# cheap); above it only its top values (see _top_eigenvalues).
+_DENSE_GRAM_MAX = 512
+
 
 class ComponentChoice(NamedTuple):
     """The number of significant components and the evidence for it.
@@ -117,7 +121,7 @@ def _null_second_eigenvalue(row_sums, col_sums, rng):
         b[b == 0] = 1
         d /= np.sqrt(a)[:, None]
         d /= np.sqrt(b)[None, :]
-        return _top_eigenvalues(d)[1] / n
+        return _top_eigenvalues(d, 2, rng)[1] / n
     # Sparse: conditional on the total, the independent Poisson cells are
     # multinomial; draw each count's row and column.
     rows = rng.choice(n, size=total, p=row_sums / row_sums.sum())
@@ -129,20 +133,34 @@ def _null_second_eigenvalue(row_sums, col_sums, rng):
     a[a == 0] = 1  # as HyperSpy's _keenan_kotula_scale
     b[b == 0] = 1
     scaled = sparse.diags(1 / np.sqrt(a)) @ d @ sparse.diags(1 / np.sqrt(b))
-    return _top_eigenvalues(scaled)[1] / n
+    return _top_eigenvalues(scaled, 2, rng)[1] / n
 
 
-def _top_eigenvalues(d):
-    """Squared singular values of ``d``, largest first (dense or sparse).
+def _top_eigenvalues(d, n_top=None, rng=None):
+    """The largest squared singular values of ``d``, largest first.
 
-    Through the Gram matrix of the smaller side and a dense eigensolver:
-    near the noise edge the eigenvalues are packed together, where Lanczos
-    iterations (``svds``) converge slowly.
+    Through the Gram matrix of the smaller side (dense or sparse ``d``).
+    Every eigenvalue by a dense eigensolver when ``n_top`` is None or the
+    Gram matrix is small; otherwise only the ``n_top`` largest, by
+    Lanczos on the Gram matrix (``eigsh``, converged to ``1e-8``): a
+    2048-channel map then costs the Gram product and a fraction of a
+    second, not the full eigendecomposition (seconds per draw).
     """
+    from scipy.sparse.linalg import eigsh
+
     gram = d.T @ d if d.shape[0] >= d.shape[1] else d @ d.T
     if hasattr(gram, "toarray"):
         gram = gram.toarray()
-    return np.linalg.eigvalsh(np.asarray(gram, dtype=np.float64))[::-1]
+    gram = np.asarray(gram, dtype=np.float64)
+    if n_top is None or gram.shape[0] <= _DENSE_GRAM_MAX:
+        return np.linalg.eigvalsh(gram)[::-1]
+    # A fixed start vector: the same draws give the same threshold.
+    start = np.random.default_rng(0 if rng is None else rng.integers(2**31)).random(
+        gram.shape[0]
+    )
+    values = eigsh(gram, k=n_top, which="LA", tol=1e-8, v0=start,
+                   return_eigenvectors=False)
+    return np.sort(values)[::-1]
 
 
 def poisson_noise_threshold(row_sums, col_sums, n_draws=5, random_state=0):
@@ -303,7 +321,7 @@ def _low_rank_null_eigenvalue(model, rank, n_draws, rng):
         b[b == 0] = 1
         d /= np.sqrt(a)[:, None]
         d /= np.sqrt(b)[None, :]
-        values.append(_top_eigenvalues(d)[rank] / n)
+        values.append(_top_eigenvalues(d, rank + 1, rng)[rank] / n)
     values = np.array(values)
     return float(values.max() + 3 * values.std())
 

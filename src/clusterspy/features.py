@@ -26,7 +26,7 @@ from .sources import (
 )
 from .validation import as_working_float, check_choice, check_signal
 
-__all__ = ["FeaturePlan", "plan_feature_count", "plan_features"]
+__all__ = ["FeaturePlan", "apply_min_counts", "plan_feature_count", "plan_features"]
 
 _NAN_POLICIES = ("raise", "mask")
 
@@ -318,3 +318,38 @@ def plan_feature_count(plan):
     if pre is not None and not isinstance(pre, keeping):
         return None
     return int(plan.features().shape[-1])
+
+
+# -- min_counts (issue 15): empty and low-count positions ---------------------------
+
+
+def apply_min_counts(plan, min_counts, signal_mask=None, stacklevel=3):
+    """Mask the positions of ``plan`` with fewer than ``min_counts`` counts.
+
+    Merges them into ``plan.navigation_mask`` (label ``MASKED``, -2) and
+    warns (:func:`clusterspy.counts.warn_low_counts`) with their number and
+    share. ``min_counts`` was validated before (``check_min_counts``); one
+    pass over the data.
+
+    Returns
+    -------
+    CountSummary or None
+        ``None`` when ``min_counts`` is None.
+    """
+    from .counts import count_summary, counts_per_position, warn_low_counts
+    from .sources import signal_mask_to_flat
+
+    if min_counts is None:
+        return None
+    channels = signal_mask_to_flat(plan.signal, signal_mask)
+    counts = counts_per_position(plan.signal, channels)
+    low = np.asarray(counts < min_counts).ravel()
+    summary = count_summary(plan.signal, min_counts, counts=counts)
+    warn_low_counts(summary, masked=True, stacklevel=stacklevel)
+    if low.any():
+        mask = low if plan.navigation_mask is None else plan.navigation_mask | low
+        plan.navigation_mask = mask
+        if plan.source.kind == "pca":
+            plan.source.keep = ~mask
+    plan.check_enough_samples()
+    return summary

@@ -27,6 +27,7 @@ __all__ = [
     "UserError",
     "WorkflowPlan",
     "WorkflowResult",
+    "doubt_lines",
     "estimate_line",
     "load_signal",
     "plan_workflow",
@@ -53,6 +54,7 @@ _OPTION_NAMES = {
     "number_of_components": "--decomposition",
     "source": "--source",
     "format": "--format",
+    "min_counts": "--min-counts",
     "shape": "--shape",
     "channels": "--channels",
     "phases": "--phases",
@@ -80,8 +82,8 @@ def _library_errors():
 class WorkflowPlan:
     """The checked options of one workflow run (see :func:`plan_workflow`)."""
 
-    source: str
-    decomposition: int | None
+    source: str | None
+    decomposition: int | str | None
     estimate: bool
     n_clusters: int | None
     metric: str
@@ -92,14 +94,15 @@ class WorkflowPlan:
     seed: int
     format: str
     show_progressbar: bool | None
+    min_counts: int | str | None = "default"
 
 
 def plan_workflow(
     *,
-    decomposition=None,
+    decomposition="default",
     source=None,
     n_clusters="auto",
-    metric="gap",
+    metric="auto",
     min_clusters=1,
     max_clusters=10,
     preprocessing="norm",
@@ -107,10 +110,16 @@ def plan_workflow(
     seed=0,
     format="hspy",
     quiet=False,
+    min_counts="default",
 ):
     """Check the workflow's options with the library's own checks; no work.
 
     The options are those of ``clusterspy run`` (see :func:`run_workflow`).
+    ``decomposition``: an int (that many components), ``"auto"`` (the
+    significant components of a Poisson-normalised SVD), ``"none"``/None
+    (cluster the data), or ``"default"``: ``"auto"`` for count data, none
+    otherwise (decided once the data are loaded). ``min_counts``: an int,
+    None, or ``"default"`` (1 for count data: empty positions masked).
 
     Returns
     -------
@@ -130,6 +139,7 @@ def plan_workflow(
     """
     from ._fallback import require_zspy
     from .algorithms import _NO_N_CLUSTERS, canonical_name, make_estimator
+    from .counts import check_min_counts
     from .estimate import METRICS, _estimator_factory, _metric_ks
     from .preprocessing import make_preprocessor
     from .validation import check_choice, check_int, check_random_state_seed
@@ -140,15 +150,17 @@ def plan_workflow(
         if format == "zspy":
             require_zspy("--format zspy")
         seed = check_random_state_seed(seed)
-        metric = check_choice(metric, "metric", METRICS)
+        metric = check_choice(metric, "metric", METRICS + ("auto",))
         if isinstance(preprocessing, str) and preprocessing.lower() == "none":
             preprocessing = None
         make_preprocessor(preprocessing)
-        if decomposition is not None:
-            decomposition = check_int(decomposition, "output_dimension", minimum=1)
+        decomposition = _check_decomposition(decomposition)
+        if min_counts != "default":
+            min_counts = check_min_counts(min_counts)
         if source is not None:
             source = check_choice(source, "source", ("signal", "decomposition"))
-        source = source or ("signal" if decomposition is None else "decomposition")
+        if source is None and decomposition != "default":
+            source = "signal" if decomposition is None else "decomposition"
         requested_algorithm = algorithm
         algorithm = canonical_name(algorithm)
         auto = isinstance(n_clusters, str) and n_clusters == "auto"
@@ -165,6 +177,11 @@ def plan_workflow(
                 )
             if requested_algorithm is None and metric in ("bic", "aic"):
                 algorithm = "gaussian_mixture"
+            if metric == "auto" and algorithm not in (None, "kmeans"):
+                raise ValueError(
+                    "`metric`='auto' chooses k with k-means; pass another "
+                    f"`metric` with `algorithm`={requested_algorithm!r}."
+                )
             _metric_ks(metric, min_clusters, max_clusters)
             _estimator_factory(algorithm, {}, seed, metric, 2)
         elif not auto:
@@ -183,7 +200,30 @@ def plan_workflow(
         seed=seed,
         format=format,
         show_progressbar=False if quiet else None,
+        min_counts=min_counts,
     )
+
+
+def _check_decomposition(decomposition):
+    """An int, ``"auto"``, ``"default"`` or None (``"none"``)."""
+    from .validation import check_int
+
+    if isinstance(decomposition, str):
+        text = decomposition.strip().lower()
+        if text in ("auto", "default"):
+            return text
+        if text == "none":
+            return None
+        try:
+            decomposition = int(text)
+        except ValueError:
+            raise ValueError(
+                "`output_dimension` must be 'auto', 'none' or a positive integer, "
+                f"not {decomposition!r}."
+            ) from None
+    if decomposition is None:
+        return None
+    return check_int(decomposition, "output_dimension", minimum=1)
 
 
 @contextlib.contextmanager
@@ -316,6 +356,34 @@ def _load(path, signal_index=None, lazy=False):
 # -- the analysis --------------------------------------------------------------------------
 
 
+# Components HyperSpy computes for --decomposition auto, at most: the choice
+# is made among them. Fewer than 80 % of the smaller side, so that HyperSpy
+# uses a randomized SVD: the full SVD of a 100 x 100 x 2048 map costs 45 s of
+# CPU, the 30 leading components a few seconds.
+AUTO_COMPONENTS = 30
+
+
+def _resolve_defaults(signal, plan):
+    """The options that depend on the data: for count data, decompose
+    (``"auto"``) and mask the empty positions (``min_counts=1``)."""
+    import dataclasses
+
+    from .counts import is_count_data
+
+    counts = is_count_data(signal)
+    decomposition = plan.decomposition
+    if decomposition == "default":
+        decomposition = "auto" if counts else None
+    min_counts = plan.min_counts
+    if min_counts == "default":
+        min_counts = 1 if counts else None
+    source = plan.source or ("signal" if decomposition is None else "decomposition")
+    plan = dataclasses.replace(
+        plan, decomposition=decomposition, min_counts=min_counts, source=source
+    )
+    return plan, counts
+
+
 def _decompose(signal, plan, say):
     import numpy as np
 
@@ -323,6 +391,9 @@ def _decompose(signal, plan, say):
     from .plotting.elements import plural
 
     n = plan.decomposition
+    if n == "auto":
+        am = signal.axes_manager
+        n = min(AUTO_COMPONENTS, am.navigation_size, am.signal_size)
     if signal.data.dtype.kind in "biu":  # HyperSpy decomposes float data only
         signal.change_dtype("float32")
     with _progress(plan.show_progressbar):
@@ -330,18 +401,40 @@ def _decompose(signal, plan, say):
         if hasattr(minimum, "compute"):
             minimum = minimum.compute()
     poisson = bool(np.isfinite(minimum) and minimum >= 0)
+    what = (
+        f"the significant components of the first {n}"
+        if plan.decomposition == "auto"
+        else plural(n, "component")
+    )
     say(
-        f"Decomposition: SVD, {plural(n, 'component')}"
+        f"Decomposition: SVD, {what}"
         + (
             ", Poisson noise normalised..."
             if poisson
             else " (data < 0: no Poisson normalisation)..."
         )
     )
+    counts = poisson and plan.min_counts is not None
+    mask = None
+    if counts:
+        from .counts import low_count_mask
+
+        # The positions min_counts leaves out are not decomposed either: empty
+        # pixels carry no phase information (and make most of a sparse map).
+        low = low_count_mask(signal, plan.min_counts)
+        mask = low.T if low.any() else None
     with _library_errors(), _progress(plan.show_progressbar):
         signal.decomposition(
-            normalize_poissonian_noise=poisson, output_dimension=n, print_info=False
+            normalize_poissonian_noise=poisson,
+            output_dimension=n,
+            navigation_mask=mask,
+            print_info=False,
         )
+        if counts and not signal._lazy:
+            # HyperSpy scales the data in place and back for the Poisson
+            # normalisation, which leaves errors of a few ulps: counts are
+            # whole numbers again, as in the file.
+            np.rint(signal.data, out=signal.data)
     return {
         "algorithm": "SVD",
         "output_dimension": n,
@@ -350,14 +443,103 @@ def _decompose(signal, plan, say):
     }
 
 
-def _analyse(signal, plan, say):
-    """Decompose, estimate k and cluster; return the report's parameter tables."""
+@dataclass
+class _Choices:
+    """What the automatic choices of a run found (see :class:`WorkflowResult`)."""
+
+    components: object = None
+    counts: object = None
+    metric: object = None
+    warnings: list = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def _doubts(found):
+    """Collect the library's doubtful warnings into ``found.warnings``.
+
+    Printed by the command as ``warning: ...`` lines and passed to the
+    report; other warnings are passed on unchanged.
+    """
+    import warnings
+
+    from .exceptions import DoubtfulEstimateWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DoubtfulEstimateWarning)
+        try:
+            yield
+        finally:
+            others = []
+            for w in caught:
+                if issubclass(w.category, DoubtfulEstimateWarning):
+                    text = str(w.message)
+                    if text not in found.warnings:
+                        found.warnings.append(text)
+                else:
+                    others.append(w)
+    for w in others:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _report_evidence(found):
+    """The report's extras from the automatic choices: the doubts, and every
+    metric's curve side by side (from the automatic estimate's ``curves``)."""
+    from dataclasses import replace
+
+    out = {"warnings": list(found.warnings)} if found.warnings else {}
+    metric = found.metric
+    curves = getattr(metric, "curves", None) or {}
+    if not curves:
+        return out
+    choices = metric.metric_choices or {}
+    metrics = {"automatic rule": metric}
+    # (name in the report, curve, error bars, rule)
+    for name, key, errors, rule in (
+        ("elbow", "log_w", None, "knee of log W(k)"),
+        ("silhouette", "silhouette", None, "largest mean silhouette"),
+        ("gap", "gap", "gap_s", "smallest k with Gap(k) >= Gap(k+1) - s(k+1)"),
+    ):
+        if key in curves:
+            metrics[name] = replace(
+                metric,
+                metric=name,
+                values=curves[key],
+                errors=curves.get(errors) if errors else None,
+                n_clusters=int(choices.get(name, metric.n_clusters)),
+                rule=rule,
+                details={},
+                curves={},
+                metric_choices={},
+                doubts=[],
+            )
+    out["metrics"] = metrics
+    return out
+
+
+def _count_summary(signal, plan, say, found):
+    from .counts import count_summary
+
+    with _library_errors():
+        found.counts = count_summary(signal, plan.min_counts)
+    say(f"Counts: {found.counts.message()}")
+    return {
+        "counts per position": found.counts.message(),
+        "min_counts": plan.min_counts,
+    }
+
+
+def _analyse(signal, plan, say, found):
+    """Decompose, estimate k and cluster; return the report's parameter tables
+    and the plan with the data-dependent defaults resolved."""
     from .algorithms import _NO_N_CLUSTERS
     from .plotting.elements import plural as _plural
 
     info = {}
+    plan, counts = _resolve_defaults(signal, plan)
     if plan.decomposition is not None:
         info["Decomposition"] = _decompose(signal, plan, say)
+    if counts:
+        info["Counts"] = _count_summary(signal, plan, say, found)
     n_components = None
     if plan.source == "decomposition":
         n_components = plan.decomposition
@@ -375,7 +557,20 @@ def _analyse(signal, plan, say):
         "algorithm": plan.algorithm,
         "random_state": plan.seed,
         "show_progressbar": plan.show_progressbar,
+        "min_counts": plan.min_counts,
     }
+    if n_components == "auto":
+        from .estimate.auto import significant_components
+
+        with _library_errors():
+            found.components = significant_components(signal)
+        info["Decomposition"]["significant components"] = (
+            f"{found.components.n_components} ({found.components.method})"
+        )
+        say(
+            f"Significant components: {found.components.n_components} "
+            f"({found.components.method})"
+        )
     k = plan.n_clusters
     if plan.estimate:
         say(
@@ -390,10 +585,16 @@ def _analyse(signal, plan, say):
                 metric=plan.metric,
                 **common,
             )
+        from .estimate import get_cluster_metric
+
+        found.metric = get_cluster_metric(signal)
+    used = n_components
+    if found.components is not None:
+        used = found.components.n_components
     features = (
         (
-            _plural(n_components, "decomposition component")
-            if n_components
+            _plural(used, "decomposition component")
+            if used
             else "the decomposition components"
         )
         if plan.source == "decomposition"
@@ -408,7 +609,7 @@ def _analyse(signal, plan, say):
     kwargs = {} if plan.algorithm in _NO_N_CLUSTERS else {"n_clusters": k}
     with _library_errors():
         signal.clusterspy.cluster_analysis(plan.source, **common, **kwargs)
-    return info
+    return info, plan
 
 
 def estimate_line(signal):
@@ -421,13 +622,26 @@ def estimate_line(signal):
         f"Number of clusters: {metric.n_clusters}, estimated with {metric.metric} "
         f"({metric.rule}) for k = {first}..{last}"
     )
-    if metric.n_clusters == last and last > first:
+    if metric.n_clusters == last and last > first and metric.metric != "auto":
         text += (
             f" (note: the largest k tried: the {metric.metric} curve has no clear "
             "optimum in this range; try another --metric or a larger "
             "--max-clusters, and judge the clusters by eye)"
         )
     return text
+
+
+def doubt_lines(done):
+    """The ``warning: ...`` lines of a run's doubtful answers."""
+    lines = []
+    metric = done.metric
+    doubts = [] if metric is None else list(metric.doubts)
+    for doubt in doubts:
+        lines.append(f"warning: k = {metric.n_clusters} is doubtful: {doubt}")
+    for text in done.warnings:
+        if text not in doubts:
+            lines.append(f"warning: {text}")
+    return lines
 
 
 # -- the whole run ---------------------------------------------------------------------
@@ -455,6 +669,19 @@ class WorkflowResult:
         The demo's adjusted Rand index against the true phases.
     seconds : float
         Duration of the run.
+    components : ComponentChoice or None
+        The significant components (``--decomposition auto``): number,
+        method, threshold, explained-variance curve.
+    counts : CountSummary or None
+        Counts per position of count data (``counts.message()`` is the
+        printed line: median, share of empty positions, binning hint).
+    metric : ClusterMetric or None
+        The number-of-clusters estimate; with ``--metric auto`` its
+        ``curves`` hold every metric's curve, ``metric_choices`` what each
+        alone answers and ``doubts`` why the answer is doubtful.
+    warnings : list of str
+        Every :class:`~clusterspy.exceptions.DoubtfulEstimateWarning` of the
+        run (low counts, too many components, doubtful k), for the report.
     """
 
     signal: object
@@ -466,6 +693,10 @@ class WorkflowResult:
     info: dict = field(default_factory=dict)
     ari: float | None = None
     seconds: float = 0.0
+    components: object = None
+    counts: object = None
+    metric: object = None
+    warnings: list = field(default_factory=list)
 
 
 def _silent(*args):
@@ -511,10 +742,14 @@ def _execute(plan, output, prepare, *, command, say, after=None):
     start = time.perf_counter()
     staged = _stage(output)
     folder = staged.folder
+    found = _Choices()
     try:
         signal, info, title, *context = prepare()
         report_context = dict(context[0]) if context else {}  # the report's extras
-        info.update(_analyse(signal, plan, say))
+        with _doubts(found):
+            tables, plan = _analyse(signal, plan, say, found)
+        info.update(tables)
+        report_context.update(_report_evidence(found))
         extra = after(signal, info) if after is not None else None
         say(f"Writing the results into {folder}/...")
         try:
@@ -544,6 +779,10 @@ def _execute(plan, output, prepare, *, command, say, after=None):
         info=info,
         ari=extra,
         seconds=time.perf_counter() - start,
+        components=found.components,
+        counts=found.counts,
+        metric=found.metric,
+        warnings=found.warnings,
     )
 
 
@@ -732,7 +971,7 @@ def run_demo(
     from . import datasets
 
     nx, ny = check_demo(shape, channels, phases)
-    if options.get("decomposition") is None:
+    if options.get("decomposition", "default") in (None, "default"):
         options["decomposition"] = phases
     plan = plan_workflow(seed=seed, **options)
     say = say or _silent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .result import get_cluster_metric
 
 __all__ = ["plot_cluster_metric"]
@@ -62,17 +64,23 @@ def plot_cluster_metric(signal, ax=None):
         fig, ax = plt.subplots()
     else:
         fig = ax.figure
+    label = _label(result)
+    values = result.values
+    if "worst_p" in result.curves:
+        # p-values span hundreds of decades, down to 0: plot -log10 p
+        values = -np.log10(np.clip(result.curves["worst_p"], 1e-300, 1.0))
+        ax.axhline(3.0, color="0.6", linestyle=":", label="rule: p < 0.001")
     if result.errors is not None:
         ax.errorbar(
             result.ks,
-            result.values,
+            values,
             yerr=result.errors,
             fmt="o-",
             capsize=3,
-            label=_LABELS[result.metric],
+            label=label,
         )
     else:
-        ax.plot(result.ks, result.values, "o-", label=_LABELS[result.metric])
+        ax.plot(result.ks, values, "o-", label=label)
     ax.axvline(
         result.n_clusters,
         color="0.3",
@@ -80,8 +88,17 @@ def plot_cluster_metric(signal, ax=None):
         label=f"estimated k = {result.n_clusters}",
     )
     ax.set_xlabel("Number of clusters k")
-    ax.set_ylabel(_LABELS[result.metric])
+    ax.set_ylabel(label)
     ax.set_title(f"{result.metric}: {result.rule}", fontsize="small")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="best", fontsize="small")
     return fig
+
+
+def _label(result):
+    """The y label; ``metric="auto"`` plots its rule's own curve."""
+    if result.metric != "auto":
+        return _LABELS[result.metric]
+    if "worst_p" in result.curves:
+        return "-log10 largest p-value of the k clusters (Poisson split)"
+    return _LABELS["gap"]

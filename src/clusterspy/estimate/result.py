@@ -15,6 +15,7 @@ __all__ = ["ClusterMetric", "get_cluster_metric"]
 
 _FORMAT_VERSION = 1
 _STORE_NAME = "clusterspy_metric"
+_CURVE_PREFIX = "curve_"
 
 
 @dataclass(eq=False)
@@ -38,6 +39,16 @@ class ClusterMetric:
         (gap).
     parameters, versions : dict
         Provenance.
+    curves : dict of str to numpy.ndarray
+        With ``metric="auto"``: every metric's curve over ``ks`` (``log_w``,
+        ``silhouette``, ``gap``, ``gap_s``, and the split rule's
+        ``worst_p``), to be shown side by side; empty otherwise.
+    metric_choices : dict of str to int
+        With ``metric="auto"``: what each metric alone would answer.
+    doubts : list of str
+        Why the answer is doubtful (each was emitted as a
+        :class:`~clusterspy.exceptions.DoubtfulEstimateWarning`); empty
+        when it is not.
     """
 
     metric: str
@@ -49,6 +60,9 @@ class ClusterMetric:
     details: dict = field(default_factory=dict)
     parameters: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
+    curves: dict = field(default_factory=dict)
+    metric_choices: dict = field(default_factory=dict)
+    doubts: list = field(default_factory=list)
 
     def __repr__(self):
         return (
@@ -100,6 +114,13 @@ class ClusterMetric:
         }
         for key, value in self.details.items():
             out[key] = np.asarray(value, dtype=np.float64)
+        # Optional keys (absent from estimates stored before them).
+        for key, value in self.curves.items():
+            out[_CURVE_PREFIX + key] = np.asarray(value, dtype=np.float64)
+        if self.metric_choices:
+            out["metric_choices"] = json.dumps(json_safe(self.metric_choices))
+        if self.doubts:
+            out["doubts"] = json.dumps([str(d) for d in self.doubts])
         return out
 
     @classmethod
@@ -129,6 +150,13 @@ class ClusterMetric:
             details=details,
             parameters=json.loads(stored["parameters"]),
             versions=json.loads(stored["versions"]),
+            curves={
+                key[len(_CURVE_PREFIX):]: _as_numpy(stored[key]).astype(np.float64)
+                for key in list(stored.keys())
+                if key.startswith(_CURVE_PREFIX) and stored[key] is not None
+            },
+            metric_choices=json.loads(stored.get("metric_choices") or "{}"),
+            doubts=json.loads(stored.get("doubts") or "[]"),
         )
 
 

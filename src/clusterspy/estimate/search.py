@@ -18,7 +18,8 @@ import numpy as np
 from .._threads import check_n_jobs
 from .._utils.provenance import describe, versions
 from ..algorithms import _NO_N_CLUSTERS, canonical_name, make_estimator
-from ..features import plan_features
+from ..counts import check_min_counts
+from ..features import apply_min_counts, plan_features
 from ..preprocessing import _clone
 from ..validation import (
     ParameterError,
@@ -31,6 +32,14 @@ from ..validation import (
     reads_data,
 )
 from ._fitting import _N_INIT, _seed_sequence
+from .auto import (
+    auto_metric,
+    check_auto_components,
+    choice_record,
+    choose_components,
+    choose_n_clusters_auto,
+    decomposed_auto,
+)
 from .curve import DEFAULT_SAMPLE_SIZE, metric_curve
 from .gap import REFERENCES
 from .metrics import _MIXTURE, _NEED_TWO, METRICS, choose_n_clusters
@@ -251,6 +260,7 @@ def estimate_number_of_clusters(
     fit_sample_size="auto",
     nan_policy="raise",
     n_jobs=None,
+    min_counts=None,
     **kwargs,
 ):
     """Estimate the number of clusters in a signal's navigation positions.
@@ -277,7 +287,19 @@ def estimate_number_of_clusters(
         pass ``min_clusters=2`` for its range). The silhouette,
         Calinski-Harabasz and Davies-Bouldin metrics are undefined for one
         cluster and start at ``k = 2``.
-    metric : {"gap", "elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "aic"}
+    metric : {"gap", "elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "aic", "auto"}
+        * ``"auto"``: for counting data clustered on decomposition
+          components, the Poisson split rule
+          (:func:`clusterspy.auto_k.estimate_k_counts`: ``k`` clusters are
+          accepted when every cluster's summed counts are, under Poisson
+          noise, distinguishable from a mixture of the others and
+          separable pixel by pixel); for other data, the majority of
+          elbow, silhouette and gap (:func:`clusterspy.auto_k.estimate_k_features`).
+          Always k-means, ``k`` from 1; every metric's curve, what each
+          metric alone answers and the doubts are stored
+          (:attr:`ClusterMetric.curves`, ``metric_choices``, ``doubts``), and
+          each doubt is emitted as a
+          :class:`~clusterspy.exceptions.DoubtfulEstimateWarning`.
         * ``"gap"`` (default): the gap statistic of Tibshirani, Walther and
           Hastie (2001), the only metric here that can answer ``k = 1`` (no
           cluster structure). Chosen ``k``: the smallest with
@@ -296,7 +318,8 @@ def estimate_number_of_clusters(
           ``"gaussian_mixture"``; any other algorithm without a
           ``bic``/``aic`` method is an error.
     preprocessing, preprocessing_kwargs, number_of_components, navigation_mask, signal_mask
-        As for :func:`clusterspy.cluster_analysis`.
+        As for :func:`clusterspy.cluster_analysis` (``number_of_components``
+        may be ``"auto"``).
     algorithm : str, object or None
         An algorithm taking a number of clusters: ``"kmeans"`` (default),
         ``"minibatchkmeans"``, ``"agglomerative"``, ``"spectral"``,
@@ -338,6 +361,9 @@ def estimate_number_of_clusters(
         at these sizes). ``None`` (default) or ``-1``: every available core;
         1: one fit at a time, with the libraries' own threads. The result
         does not depend on it.
+    min_counts : int or None
+        As for :func:`clusterspy.cluster_analysis`: positions with fewer
+        counts are left out, with a warning giving their number and share.
     **kwargs
         Passed to a named algorithm's constructor (``n_init=10``, ...), but
         not ``n_clusters``, which is set for each ``k``.
@@ -394,6 +420,7 @@ def estimate_number_of_clusters(
     """
     # Everything is validated before any work.
     check_signal(signal)
+    min_counts = check_min_counts(min_counts)
     n_references = _n_ref_alias(n_references, kwargs)
     search = _check_search(
         signal,
@@ -407,16 +434,18 @@ def estimate_number_of_clusters(
         show_progressbar,
         n_jobs,
     )
-    plan = plan_features(
-        signal,
+    check_auto_components(signal, cluster_source, number_of_components)
+    auto_components = decomposed_auto(cluster_source, number_of_components)
+    features = (
         cluster_source,
         preprocessing,
         preprocessing_kwargs,
-        number_of_components,
+        1 if auto_components else number_of_components,  # checked, chosen below
         navigation_mask,
         signal_mask,
         nan_policy,
     )
+    plan = plan_features(signal, *features)
     seed = check_random_state_seed(random_state, draw=True)  # recordable seed
     ks = search.ks
     factory, algorithm_name, example = _estimator_factory(
@@ -424,6 +453,21 @@ def estimate_number_of_clusters(
     )
     _check_n_samples(int(plan.keep.sum()), search.max_clusters)
     _resolve_defaults(search, algorithm_name)
+
+    # The automatic choices: components, then low-count positions.
+    n_components, choice = choose_components(
+        signal, cluster_source, number_of_components
+    )
+    if auto_components:
+        plan = plan_features(signal, *features[:3], n_components, *features[4:])
+    counts = apply_min_counts(plan, min_counts, signal_mask)
+    choices = {
+        "number_of_components_choice": choice_record(choice),
+        "min_counts": min_counts,
+        "count_summary": None if counts is None else counts.message(),
+    }
+    if search.metric == "auto":
+        return _estimate_auto(signal, search, plan, seed, choices)
 
     # Independent streams for the fit sample and the metric, derived from one
     # seed, so that one int reproduces everything.
@@ -452,11 +496,36 @@ def estimate_number_of_clusters(
         seed=seed,
         random_state=random_state,
     )
+    parameters.update(choices)
     result = _result(search, curve, k, rule, parameters)
     # Stored only now, after everything succeeded: a failed call leaves the
     # signal exactly as it was.
     signal.learning_results.clusterspy_metric = result.to_dict()
     return int(k)
+
+
+def _estimate_auto(signal, search, plan, seed, choices):
+    """``metric="auto"``: the automatic ``k`` and its evidence, stored."""
+    auto = choose_n_clusters_auto(
+        plan, search.max_clusters, seed, search.show_progressbar
+    )
+    parameters = {
+        "metric": "auto",
+        "rule": auto.rule,
+        "max_clusters": search.max_clusters,
+        "cluster_source": plan.source.description,
+        "cluster_source_kind": plan.source.kind,
+        "number_of_components": plan.source.number_of_components,
+        "navigation_mask": plan.navigation_mask is not None,
+        "n_samples": int(plan.keep.sum()),
+        "random_state": seed if isinstance(seed, int) else None,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "signal_title": signal.metadata.General.title,
+        **choices,
+    }
+    result = auto_metric(auto, parameters, versions())
+    signal.learning_results.clusterspy_metric = result.to_dict()
+    return int(auto.n_clusters)
 
 
 # -- the steps of estimate_number_of_clusters ------------------------------------------
@@ -502,7 +571,7 @@ def _check_search(
     n_jobs,
 ):
     """Validate the settings of the search, in the order of the signature."""
-    metric = check_choice(metric, "metric", METRICS)
+    metric = check_choice(metric, "metric", METRICS + ("auto",))
     max_clusters = check_int(max_clusters, "max_clusters", minimum=1)
     check_max_clusters(max_clusters, signal)  # before arange(max_clusters)
     min_clusters = check_int(min_clusters, "min_clusters", minimum=1)
