@@ -207,10 +207,10 @@ def test_run_without_options_on_a_sparse_count_map(tmp_path):
         code = main(["run", str(tmp_path / "m.hspy"), "-q", "-o", str(tmp_path / "o")])
     text = out.getvalue()
     assert code == 0
-    assert "33.3% of the 720 positions have no count" in text
+    assert "33.3 % of the 720 positions have no count" in text
     assert "Significant components: 3 (poisson-null)" in text
     assert "Number of clusters: 3, estimated with auto (poisson-split)" in text
-    assert "warning: 240 of 720 positions (33.3%) have no count" in text
+    assert "warning: 240 of 720 positions (33.3 %) have no count" in text
     import hyperspy.api as hs
 
     result = hs.load(tmp_path / "o" / "result.hspy").clusterspy.result

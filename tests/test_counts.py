@@ -62,7 +62,7 @@ def test_low_count_mask_and_summary_on_sparse_map():
     assert summary.median_counts == 0
     assert summary.suggest_binning
     assert summary.binning_factor >= 2
-    with pytest.warns(DoubtfulEstimateWarning, match=r"360 of 400 positions \(90.0%\)"):
+    with pytest.warns(DoubtfulEstimateWarning, match=r"360 of 400 positions \(90.0 %\)"):
         assert warn_low_counts(summary, masked=True)
     assert "binning" in summary.message()
 

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._utils.text import format_percent
 from .exceptions import DoubtfulEstimateWarning
 
 __all__ = [
@@ -244,12 +245,12 @@ class CountSummary(NamedTuple):
         """One human sentence on the counts, for logs, CLI and reports."""
         text = (
             f"counts per position: median {self.median_counts:g}, mean "
-            f"{self.mean_counts:.3g}; {self.empty_share:.1%} of the "
+            f"{self.mean_counts:.3g}; {format_percent(self.empty_share)} of the "
             f"{self.n_positions} positions have no count"
         )
         if self.min_counts > 1:
             text += (
-                f", {self.n_low} ({self.low_share:.1%}) have fewer than "
+                f", {self.n_low} ({format_percent(self.low_share)}) have fewer than "
                 f"{self.min_counts}"
             )
         if self.suggest_binning:
@@ -347,7 +348,7 @@ def warn_low_counts(summary, masked=False, stacklevel=2):
     )
     text = (
         f"{summary.n_low} of {summary.n_positions} positions "
-        f"({summary.low_share:.1%}) have {what}"
+        f"({format_percent(summary.low_share)}) have {what}"
     )
     text += (
         "; they are masked (label -2)."
