@@ -224,8 +224,10 @@ def test_bad_input():
         ca("pca", n_clusters=2)
     with pytest.raises(TypeError, match="`number_of_components` must be an int"):
         ca("pca", number_of_components=2.5, n_clusters=2)
-    with pytest.raises(NotImplementedError, match="'auto' is not available yet"):
-        ca("pca", number_of_components="auto", n_clusters=2)
+    with pytest.raises(
+        ValueError, match="`number_of_components` must be an int or 'auto', not 'al'"
+    ):
+        ca("pca", number_of_components="al", n_clusters=2)
     with pytest.raises(ValueError, match="`source_for_centers` cannot be 'pca'"):
         ca("pca", source_for_centers="pca", number_of_components=2, n_clusters=2)
     complex_s = hs.signals.ComplexSignal1D(s.data + 1j * s.data)
@@ -260,13 +262,16 @@ def test_auto_asks_the_hook(four_phases, monkeypatch):
     s, _ = four_phases
     seen = {}
 
-    def choose(explained_variance, n_samples, n_features, poisson_normalised):
+    def choose(explained_variance, n_samples, n_features, poisson_normalised, **kw):
         seen.update(
             n=len(explained_variance),
             n_samples=n_samples,
             n_features=n_features,
             poisson=poisson_normalised,
         )
+        # the fit's own counts per position and per channel
+        np.testing.assert_allclose(kw["row_sums"], s.data.sum(axis=-1).ravel())
+        np.testing.assert_allclose(kw["col_sums"], s.data.sum(axis=(0, 1)))
         return 4
 
     monkeypatch.setattr(pca, "significant_components", choose)
@@ -279,6 +284,62 @@ def test_auto_asks_the_hook(four_phases, monkeypatch):
         "pca", number_of_components="auto", n_clusters=4, random_state=0
     )
     assert s.clusterspy.result.parameters["number_of_components"] == 4
+
+
+@pytest.fixture(scope="module")
+def three_phases():
+    return clusterspy.datasets.spectrum_image(
+        shape=(24, 24), n_channels=128, n_phases=3, counts=200, return_truth=True,
+        random_state=0,
+    )
+
+
+def test_auto_is_the_poisson_null_rule(three_phases):
+    from clusterspy.components import significant_components_of
+
+    s, truth = three_phases
+    model = fit_pca(s.data, "auto")
+    ref = s.deepcopy()
+    ref.change_dtype("float64")
+    ref.decomposition(normalize_poissonian_noise=True, print_info=False)
+    expected = significant_components_of(ref)
+    assert model.n_components == expected.n_components == 3
+    assert model.scores.shape == (24 * 24, 3) and model.components.shape == (3, 128)
+    # same counts and seed as the rule on HyperSpy's decomposition: same edge
+    assert model.choice == {
+        "n_components": 3,
+        "method": "poisson-null",
+        "threshold": pytest.approx(expected.threshold, rel=1e-12),
+        "at_least": False,
+        "computed": 50,
+    }
+    lazy_model = fit_pca(_lazy(s, tile=8).data, "auto")
+    assert lazy_model.choice == model.choice
+    assert _angles(lazy_model.components.T, model.components.T) < 1.0
+    # recorded with the result; predict projects with the kept components
+    c = s.deepcopy()
+    c.clusterspy.cluster_analysis(
+        "pca", number_of_components="auto", n_clusters=3, random_state=0
+    )
+    result = c.clusterspy.result
+    assert result.parameters["number_of_components"] == 3
+    stored = result.parameters["pca"]["model"]
+    assert stored["choice"]["method"] == "poisson-null"
+    assert np.asarray(stored["components"]).shape == (3, 128)
+    labels = result.labels.reshape(-1)
+    assert adjusted_rand_score(truth.reshape(-1), labels) == 1.0
+    np.testing.assert_array_equal(c.clusterspy.predict(s).data.reshape(-1), labels)
+
+
+def test_auto_without_poisson_is_the_elbow(three_phases):
+    from clusterspy.components import significant_components
+
+    s, _ = three_phases
+    model = fit_pca(s.data, "auto", normalize_poissonian_noise=False)
+    full = fit_pca(s.data, 50, normalize_poissonian_noise=False)
+    expected = significant_components(full.explained_variance, method="elbow")
+    assert model.n_components == expected.n_components
+    assert model.choice["method"] == "elbow" and model.choice["threshold"] is None
 
 
 def test_estimate_number_of_clusters_on_pca(four_phases):

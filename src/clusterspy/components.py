@@ -288,7 +288,7 @@ def significant_components(
 
 def _decomposition_counts(signal, navigation_mask=None, signal_mask=None):
     """Counts per decomposed position and per channel, as HyperSpy sums them."""
-    from .sources import navigation_mask_to_flat, signal_mask_to_flat
+    from .masks import navigation_mask_to_flat, signal_mask_to_flat
 
     data = signal._data_aligned_with_axes
     n_nav = signal.axes_manager.navigation_dimension
@@ -338,7 +338,7 @@ def _confirm_with_low_rank_null(
     model of the data itself (the decomposition's reconstruction, clipped
     at zero), and dropped when it is not above their noise edge.
     """
-    from .sources import navigation_mask_to_flat, signal_mask_to_flat
+    from .masks import navigation_mask_to_flat, signal_mask_to_flat
 
     lr = signal.learning_results
     loadings, factors = lr.loadings, lr.factors

@@ -48,9 +48,16 @@ does not give) and for clustering a plain SVD/PCA of the data in one call, eager
 ``predict`` projects a new map with the stored components. Use HyperSpy's
 ``decomposition()`` then ``cluster_source="decomposition"`` (or ``"bss"``) for anything
 else: NMF, MLPCA, robust PCA, blind source separation, inspecting or reversing
-components before clustering, or a navigation/signal mask already used there. The
-number of components is an int for now; ``"auto"`` is reserved for
-:func:`significant_components`.
+components before clustering, or a navigation/signal mask already used there.
+
+``number_of_components="auto"`` computes ``min(AUTO_MAX_COMPONENTS, channels)``
+components and keeps those :func:`significant_components` finds: for
+Poisson-normalised data the components above the simulated Poisson noise edge of
+the fitted counts (:func:`clusterspy.components.poisson_noise_threshold`, the rule
+used for HyperSpy's decompositions), otherwise the scree elbow. The counts per
+position and per channel come from the fit itself (for lazy data, its first
+pass). The choice is stored in the model (``choice``) and only the chosen
+components are kept, so ``predict`` projects with them.
 """
 
 from __future__ import annotations
@@ -72,32 +79,76 @@ AUTO_MAX_COMPONENTS = 50
 
 
 def significant_components(
-    explained_variance, n_samples, n_features, poisson_normalised
+    explained_variance,
+    n_samples,
+    n_features,
+    poisson_normalised,
+    row_sums=None,
+    col_sums=None,
+    random_state=0,
 ):
     """Choose the number of components for ``number_of_components="auto"``.
 
-    The hook for the automatic choice: it receives the explained variance of
-    the components computed (``min(AUTO_MAX_COMPONENTS, n_features)`` of
-    them, largest first), the number of navigation positions and of channels
-    the decomposition saw, and whether the Poisson normalisation was applied
-    (the noise floor is then about 1 per entry), and returns an int in
-    ``[1, len(explained_variance)]``. Not wired yet: it raises.
+    The project's rule (:mod:`clusterspy.components`), applied to the
+    components computed (``min(AUTO_MAX_COMPONENTS, n_features)`` of them,
+    largest first): for Poisson-normalised data, the components above the
+    simulated noise edge of the no-structure Poisson model with the fit's own
+    counts per position and per channel
+    (:func:`~clusterspy.components.poisson_noise_threshold`, method
+    ``"poisson-null"``); otherwise HyperSpy's scree elbow (``"elbow"``).
+
+    Parameters
+    ----------
+    explained_variance : array-like
+        ``S**2 / n_samples``, largest first (HyperSpy's convention).
+    n_samples, n_features : int
+        Positions and channels the decomposition saw.
+    poisson_normalised : bool
+        Whether the Poisson normalisation was applied.
+    row_sums, col_sums : array-like or None
+        Counts per fitted position and per used channel; needed when
+        ``poisson_normalised``.
+    random_state : int or None
+        Seed of the null model's draws.
+
+    Returns
+    -------
+    clusterspy.components.ComponentChoice
+        ``n_components`` is in ``[1, len(explained_variance)]``.
 
     Examples
     --------
-    >>> from clusterspy.pca import significant_components
-    >>> significant_components([3.0, 1.0], 100, 10, True)  # doctest: +SKIP
+    >>> import numpy as np
+    >>> from clusterspy.pca import fit_pca, significant_components
+    >>> X = np.random.default_rng(0).poisson(20.0, (200, 32)).astype(float)
+    >>> model = fit_pca(X, 10)
+    >>> significant_components(model.explained_variance, 200, 32, True,
+    ...                        X.sum(axis=1), X.sum(axis=0)).n_components
+    1
     """
-    raise NotImplementedError(
-        "number_of_components='auto' is not available yet: pass an int."
-    )
+    from . import components
+
+    if poisson_normalised:
+        if row_sums is None or col_sums is None:
+            raise ValueError(
+                "poisson_normalised=True needs `row_sums` and `col_sums` (the "
+                "counts per position and per channel of the fit)."
+            )
+        threshold = components.poisson_noise_threshold(
+            row_sums, col_sums, random_state=random_state
+        )
+        choice = components.significant_components(
+            explained_variance, threshold=threshold
+        )
+        return choice._replace(method="poisson-null")
+    return components.significant_components(explained_variance, method="elbow")
 
 
-significant_components._placeholder = True
-
-
-def _auto_available():
-    return not getattr(significant_components, "_placeholder", False)
+def _seed(random_state):
+    """An int seed (or None) for the null model's draws from a PCA ``random_state``."""
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31))
+    return random_state
 
 
 def _is_dask(array):
@@ -239,6 +290,12 @@ class PCAModel:
     scores : numpy.ndarray or None
         The fitted positions' scores, ``(n_samples_total, n_components)``
         (NaN where a row is not finite).
+    choice : dict or None
+        How ``number_of_components="auto"`` chose (None for an int):
+        ``n_components``, ``method`` (``"poisson-null"`` or ``"elbow"``),
+        ``threshold`` (explained-variance units, None for the elbow),
+        ``at_least`` (every computed component was above it) and
+        ``computed`` (components computed before choosing).
     """
 
     components: np.ndarray
@@ -255,6 +312,7 @@ class PCAModel:
     signal_mask: np.ndarray | None = None
     row_scale: np.ndarray | None = field(default=None, repr=False)
     scores: np.ndarray | None = field(default=None, repr=False)
+    choice: dict | None = None
 
     @property
     def n_components(self):
@@ -418,6 +476,7 @@ def _first_block(X, keep, omega, poisson):
         np.sqrt(inv_a).astype(dtype) @ Xu,  # column sums of W
         inv_a.astype(dtype) @ (Xu * Xu),  # column sums of W**2
         (Xu.T @ P.astype(dtype)).astype(np.float64),
+        X.sum(axis=1, dtype=np.float64) if poisson else None,  # for "auto"
     )
 
 
@@ -460,8 +519,6 @@ def _check_n_components(n_components, n_features):
                 "`number_of_components` must be an int or 'auto', not "
                 f"{n_components!r}."
             )
-        if not _auto_available():
-            significant_components(None, 0, 0, False)  # raises
         return n_components
     return check_int(
         n_components, "number_of_components", minimum=1, maximum=n_features
@@ -562,25 +619,42 @@ def fit_pca(
         min(AUTO_MAX_COMPONENTS, n_features) if n_components == "auto" else n_components
     )
     if solver == "full":
-        model = _fit_full(np.asarray(data), wanted, opts, keep, signal_mask)
+        model, sums = _fit_full(np.asarray(data), wanted, opts, keep, signal_mask)
     else:
-        model = _fit_randomized(data, wanted, opts, keep, signal_mask, show_progressbar)
-    if n_components == "auto":
-        k = int(
-            significant_components(
-                model.explained_variance,
-                model.n_samples,
-                n_features,
-                opts.normalize_poissonian_noise,
-            )
+        model, sums = _fit_randomized(
+            data, wanted, opts, keep, signal_mask, show_progressbar
         )
+    if n_components == "auto":
+        # the sums are those of the fitted positions and channels, gathered
+        # by the fit itself (for lazy data by its first pass: no extra pass)
+        choice = significant_components(
+            model.explained_variance,
+            model.n_samples,
+            n_features,
+            opts.normalize_poissonian_noise,
+            row_sums=sums[0],
+            col_sums=sums[1],
+            random_state=_seed(opts.random_state),
+        )
+        k = int(getattr(choice, "n_components", choice))
         if not 1 <= k <= model.n_components:
             raise ValueError(
                 f"significant_components returned {k}; expected an int in "
                 f"[1, {model.n_components}]."
             )
         _truncate(model, k)
+        model.choice = {
+            "n_components": k,
+            "method": getattr(choice, "method", None),
+            "threshold": _float_or_none(getattr(choice, "threshold", None)),
+            "at_least": bool(getattr(choice, "at_least", False)),
+            "computed": int(wanted),
+        }
     return model
+
+
+def _float_or_none(value):
+    return None if value is None else float(value)
 
 
 def _truncate(model, k):
@@ -682,6 +756,9 @@ def _fit_full(data, k, opts, keep, signal_mask):
     _, S, Vt = np.linalg.svd(Yu, full_matrices=False)
     S, Vt = S[:k], Vt[:k]
     scores = Y @ Vt.T  # U * S on the used rows, projections elsewhere
+    sums = (
+        (Xu.sum(axis=1, dtype=np.float64), bH) if poisson else (None, None)
+    )
     return _finish(
         scores,
         root_a,
@@ -696,7 +773,7 @@ def _fit_full(data, k, opts, keep, signal_mask):
         signal_mask,
         "full",
         0,
-    )
+    ), sums
 
 
 def _fit_randomized(data, k, opts, keep, signal_mask, show_progressbar):
@@ -727,6 +804,12 @@ def _fit_randomized(data, k, opts, keep, signal_mask, show_progressbar):
     w_sum = np.sum([r[4] for r in parts], axis=0)
     w_sq = np.sum([r[5] for r in parts], axis=0)
     Z = np.sum([r[6] for r in parts], axis=0)
+    # in data order, as the eager fit has them: the same null draws for a seed
+    sums = (
+        (blocks.scatter([r[7] for r in parts], 0.0, np.float64)[used], bH)
+        if poisson
+        else (None, None)
+    )
     channel_scale = np.sqrt(np.where(bH == 0, 1.0, bH)) if poisson else np.ones(p)
     # Y = W / channel_scale; the start was channel_scale * omega, so
     # Y.T Y (channel_scale * omega) = Z / channel_scale
@@ -777,7 +860,7 @@ def _fit_randomized(data, k, opts, keep, signal_mask, show_progressbar):
         signal_mask,
         "randomized",
         blocks.passes,
-    )
+    ), sums
 
 
 # -- the "pca" feature source ------------------------------------------------------
