@@ -17,6 +17,7 @@ from pathlib import Path
 import hyperspy.api as hs
 import numpy as np
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
 import clusterspy
 from clusterspy.cli import main
@@ -332,6 +333,30 @@ def test_run_lazy_as_a_subprocess_gives_the_eager_labels(map_file, tmp_path, aut
     assert report.cells[report.cells.index("lazy") + 1] == "True"
     # count data are decomposed by default: with the scree plot
     assert len(embedded_pngs(report)) == 6
+
+
+def test_run_lazy_decomposes_with_the_pca_source(map_file, tmp_path):
+    # Lazy data are decomposed by clusterspy's PCA, not HyperSpy's lazy SVD
+    # (issue 22); eager runs are unchanged. Same partition on this map.
+    runs = {}
+    for name, extra in (("eager", []), ("lazy", ["--lazy"])):
+        out = tmp_path / name
+        code, stdout, stderr = run_main(["run", map_file, "-o", out, *extra])
+        assert code == 0, stderr
+        runs[name] = stdout, hs.load(out / "result.hspy").clusterspy.result
+    (eager_out, eager), (lazy_out, lazy) = runs["eager"], runs["lazy"]
+    assert "Decomposition: SVD, the significant components of the first 30" in (
+        eager_out
+    )
+    assert "Decomposition: lazy data, so clusterspy's PCA (cluster_source='pca'" in (
+        lazy_out
+    )
+    assert "Significant components: 3 (poisson-null)" in lazy_out
+    assert eager.parameters["cluster_source_kind"] == "decomposition"
+    assert lazy.parameters["cluster_source_kind"] == "pca"
+    assert lazy.parameters["number_of_components"] == 3
+    assert lazy.parameters["pca"]["model"]["choice"]["method"] == "poisson-null"
+    assert adjusted_rand_score(eager.labels, lazy.labels) == 1.0
 
 
 def test_run_default_output_folder_and_progress(map_file, tmp_path, monkeypatch):

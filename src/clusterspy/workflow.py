@@ -443,6 +443,70 @@ def _decompose(signal, plan, say):
     }
 
 
+def _lazy_pca(signal, plan, say):
+    """The decomposition of lazy data: clusterspy's ``"pca"`` source.
+
+    HyperSpy's lazy ``decomposition()`` runs a randomized SVD without power
+    iterations or a seed (inaccurate loadings, memory beyond the map's size
+    on large maps, issue 22); :class:`clusterspy.PCA` decomposes over the
+    data's own tiles in a few passes. Same components (an int or ``"auto"``)
+    and the same Poisson normalisation rule as :func:`_decompose`.
+    """
+    import numpy as np
+
+    from ._utils.progress import progress as _progress
+    from .pca import PCA
+
+    with _progress(plan.show_progressbar):
+        minimum = signal.data.min()
+        if hasattr(minimum, "compute"):
+            minimum = minimum.compute()
+    poisson = bool(np.isfinite(minimum) and minimum >= 0)
+    seed = plan.seed if isinstance(plan.seed, int) else 0
+    source = PCA(normalize_poissonian_noise=poisson, random_state=seed)
+    what = (
+        "the significant components"
+        if plan.decomposition == "auto"
+        else f"{plan.decomposition} components"
+    )
+    say(
+        f"Decomposition: lazy data, so clusterspy's PCA (cluster_source='pca', "
+        f"randomized SVD over the data's tiles) instead of HyperSpy's lazy "
+        f"decomposition, {what}"
+        + (
+            ", Poisson noise normalised..."
+            if poisson
+            else " (data < 0: no Poisson normalisation)..."
+        )
+    )
+    info = {
+        "algorithm": "PCA (clusterspy, cluster_source='pca', lazy)",
+        "output_dimension": plan.decomposition,
+        "normalize_poissonian_noise": poisson,
+        "random_state": seed,
+    }
+    return source, info
+
+
+def _pca_choice(signal):
+    """The :class:`ComponentChoice` the ``"pca"`` source recorded for "auto"."""
+    import numpy as np
+
+    from .components import ComponentChoice
+
+    model = (signal.clusterspy.result.parameters.get("pca") or {}).get("model") or {}
+    choice = model.get("choice")
+    if not choice:
+        return None
+    return ComponentChoice(
+        int(choice["n_components"]),
+        choice["method"],
+        choice["threshold"],
+        np.asarray(model["explained_variance"]),
+        bool(choice["at_least"]),
+    )
+
+
 @dataclass
 class _Choices:
     """What the automatic choices of a run found (see :class:`WorkflowResult`)."""
@@ -536,7 +600,15 @@ def _analyse(signal, plan, say, found):
 
     info = {}
     plan, counts = _resolve_defaults(signal, plan)
-    if plan.decomposition is not None:
+    cluster_source = plan.source
+    lazy_pca = (
+        signal._lazy
+        and plan.decomposition is not None
+        and plan.source == "decomposition"
+    )
+    if lazy_pca:
+        cluster_source, info["Decomposition"] = _lazy_pca(signal, plan, say)
+    elif plan.decomposition is not None:
         info["Decomposition"] = _decompose(signal, plan, say)
     if counts:
         info["Counts"] = _count_summary(signal, plan, say, found)
@@ -559,7 +631,7 @@ def _analyse(signal, plan, say, found):
         "show_progressbar": plan.show_progressbar,
         "min_counts": plan.min_counts,
     }
-    if n_components == "auto":
+    if n_components == "auto" and not lazy_pca:  # "pca" chooses its own
         from .estimate.auto import significant_components
 
         with _library_errors():
@@ -579,7 +651,7 @@ def _analyse(signal, plan, say, found):
         )
         with _library_errors():
             k = signal.clusterspy.estimate_number_of_clusters(
-                plan.source,
+                cluster_source,
                 max_clusters=plan.max_clusters,
                 min_clusters=plan.min_clusters,
                 metric=plan.metric,
@@ -591,15 +663,22 @@ def _analyse(signal, plan, say, found):
     used = n_components
     if found.components is not None:
         used = found.components.n_components
-    features = (
-        (
-            _plural(used, "decomposition component")
-            if used
-            else "the decomposition components"
+    if lazy_pca:
+        features = (
+            "the significant principal components (clusterspy PCA)"
+            if used == "auto"
+            else _plural(used, "principal component") + " (clusterspy PCA)"
         )
-        if plan.source == "decomposition"
-        else "the signal"
-    )
+    else:
+        features = (
+            (
+                _plural(used, "decomposition component")
+                if used
+                else "the decomposition components"
+            )
+            if plan.source == "decomposition"
+            else "the signal"
+        )
     say(
         f"Cluster analysis: {plan.algorithm} on {features}, preprocessing "
         f"{plan.preprocessing or 'none'}"
@@ -608,7 +687,17 @@ def _analyse(signal, plan, say, found):
     )
     kwargs = {} if plan.algorithm in _NO_N_CLUSTERS else {"n_clusters": k}
     with _library_errors():
-        signal.clusterspy.cluster_analysis(plan.source, **common, **kwargs)
+        signal.clusterspy.cluster_analysis(cluster_source, **common, **kwargs)
+    if lazy_pca and n_components == "auto":
+        found.components = _pca_choice(signal)
+        if found.components is not None:
+            info["Decomposition"]["significant components"] = (
+                f"{found.components.n_components} ({found.components.method})"
+            )
+            say(
+                f"Significant components: {found.components.n_components} "
+                f"({found.components.method})"
+            )
     return info, plan
 
 
