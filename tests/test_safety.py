@@ -290,7 +290,9 @@ class _SlowKMeans(KMeans):
     def fit(self, X, y=None, sample_weight=None):
         if self.n_clusters == 2:
             type(self).started.set()
-            type(self).release.wait(30)
+            # long enough that only a call that waited for this fit sees it
+            # complete, even on a loaded machine
+            type(self).release.wait(120)
             type(self).completed.set()
         return super().fit(X, y, sample_weight)
 
@@ -300,7 +302,7 @@ def test_sigint_stops_estimate_number_of_clusters_promptly(tiny):
     main = threading.main_thread().ident
 
     def interrupt():
-        _SlowKMeans.started.wait(30)
+        _SlowKMeans.started.wait(120)
         signal_module.pthread_kill(main, signal_module.SIGINT)
 
     timer = threading.Thread(target=interrupt)
