@@ -311,27 +311,11 @@ def scree_figure(signal):
 
 
 def _scree_pca(ax, variance, used):
-    import numpy as np
+    from .plotting.reference import draw_scree
 
     total = variance.sum()
     ratio = variance / total if total > 0 else variance
-    n = min(ratio.size, 30)
-    used = min(used, n)
-    index = np.arange(n)
-    ax.semilogy(index, ratio[:n], color="0.6", linewidth=0.8, zorder=1)
-    ax.scatter(index[used:], ratio[used:n], facecolors="none", edgecolors="0.3")
-    if used:
-        ax.scatter(
-            index[:used],
-            ratio[:used],
-            color="C3",
-            label=f"used for clustering ({used})",
-            zorder=2,
-        )
-        ax.legend(frameon=False, fontsize="small")
-    ax.set_xlabel("Principal component index")
-    ax.set_ylabel("Proportion of variance")
-    ax.set_title("Scree plot")
+    draw_scree(ax, ratio[:30], used)
 
 
 def metric_figure(signal, metrics=None):

@@ -169,10 +169,23 @@ def plot_scree(signal, n_components=None, ax=None):
         used = int(result.parameters.get("number_of_components") or 0)
     if ax is None:
         ax = _new_figure((5.5, 3.6)).add_subplot()
-    index = np.arange(n)
-    used = min(used, n)
-    ax.semilogy(index, ratio[:n], color="0.6", linewidth=0.8, zorder=1)
-    ax.scatter(index[used:], ratio[used:n], facecolors="none", edgecolors="0.3")
+    draw_scree(ax, ratio[:n], used)
+    return ax.figure
+
+
+def draw_scree(ax, ratio, used):
+    """Draw a scree of ``ratio`` (explained variance ratios, largest first)
+    on ``ax``: the first ``used`` components filled, the others open.
+
+    Shared by :func:`plot_scree` (HyperSpy decompositions) and the report
+    (clusterspy's ``"pca"`` source, whose model keeps the clustered
+    components only).
+    """
+    ratio = np.asarray(ratio, dtype=float)
+    index = np.arange(ratio.size)
+    used = min(int(used), ratio.size)
+    ax.semilogy(index, ratio, color="0.6", linewidth=0.8, zorder=1)
+    ax.scatter(index[used:], ratio[used:], facecolors="none", edgecolors="0.3")
     if used:
         ax.scatter(
             index[:used],
@@ -185,4 +198,3 @@ def plot_scree(signal, n_components=None, ax=None):
     ax.set_xlabel("Principal component index")
     ax.set_ylabel("Proportion of variance")
     ax.set_title("Scree plot")
-    return ax.figure
