@@ -34,6 +34,7 @@ import numpy as np
 
 from .._compute import block_moments, block_rows
 from .._threads import available_cores
+from ._loop import lloyd_loop
 
 __all__ = [
     "KMeansRun",
@@ -244,26 +245,14 @@ def lloyd_in_memory(X, centers, max_iter, tol):
     X = np.ascontiguousarray(X)
     centers = np.asarray(centers, dtype=np.float64)
     x2 = squared_norms(X)
-    labels = None
-    for n_iter in range(1, max_iter + 1):
-        new_labels, means, counts, inertia, distances = _pass(X, x2, centers)
-        if labels is not None and np.array_equal(labels, new_labels):
-            # strict convergence: the labels were given with these centres,
-            # which are their members' means: the distances are to the means
-            if X.dtype != np.float64:
-                distances = distances_in_float64(X, means, x2)
-            return KMeansRun(
-                centers, new_labels, means, counts, inertia, n_iter, distances
-            )
-        new_centers = np.where((counts > 0)[:, None], means, centers)
-        shift = float(((new_centers - centers) ** 2).sum())
-        labels, centers = new_labels, new_centers
-        if shift <= tol:
-            break
-    labels, means, counts, inertia, distances = _pass(X, x2, centers)
+    centers, out, n_iter, strict = lloyd_loop(
+        lambda c, _: _pass(X, x2, c), centers, max_iter, tol
+    )
+    labels, means, counts, inertia, distances = out
+    # Distances are to the members' means. After strict convergence those are
+    # the centres the last pass used; otherwise they may have moved.
     if X.dtype != np.float64:
         distances = distances_in_float64(X, means, x2)
-    elif not np.array_equal(means[counts > 0], centers[counts > 0]):
-        # the members' means moved from the centres: distances to the means
+    elif not strict and not np.array_equal(means[counts > 0], centers[counts > 0]):
         _, distances = assign_in_memory(X, means, x2)
     return KMeansRun(centers, labels, means, counts, inertia, n_iter, distances)

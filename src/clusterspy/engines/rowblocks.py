@@ -33,6 +33,7 @@ from .._compute import (
 )
 from .._utils.progress import progress as _progress
 from ..validation import as_working_float
+from ._loop import lloyd_loop
 
 __all__ = ["RowBlocks", "as_row_blocks"]
 
@@ -469,25 +470,13 @@ def lloyd_kmeans(blocks, centers, max_iter, tol, description="k-means"):
     those centres; the mean of each cluster's members (NaN if empty) and
     their counts; their sum of squared distances to the centres.
     """
-    labels = None
-    for n_iter in range(1, max_iter + 1):
-        new_labels, means, counts, inertia = _lloyd_pass(
-            blocks, centers, f"{description}, iteration {n_iter}"
-        )
-        if labels is not None and np.array_equal(labels, new_labels):
-            # strict convergence: the labels were given with these centres,
-            # and the centres are their members' means
-            return centers, new_labels, means, counts, inertia, n_iter
-        new_centers = np.where((counts > 0)[:, None], means, centers)
-        shift = float(((new_centers - centers) ** 2).sum())
-        labels, centers = new_labels, new_centers
-        if shift <= tol:
-            break
-    # One more labelling pass, so that the labels match the final centres
-    # (scikit-learn does the same after its last iteration).
-    labels, means, counts, inertia = _lloyd_pass(
-        blocks, centers, f"{description}, final labels"
-    )
+
+    def step(centers, n_iter):
+        what = "final labels" if n_iter is None else f"iteration {n_iter}"
+        return _lloyd_pass(blocks, centers, f"{description}, {what}")
+
+    centers, out, n_iter, _ = lloyd_loop(step, centers, max_iter, tol)
+    labels, means, counts, inertia = out
     return centers, labels, means, counts, inertia, n_iter
 
 

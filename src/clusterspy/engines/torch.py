@@ -8,7 +8,7 @@ device in float32:
   k-means++ (scikit-learn's :func:`~sklearn.cluster.kmeans_plusplus`) on a
   seeded sample, or on every row when there are fewer, so that the start is
   the in-memory engine's for the same ``random_state``;
-* the stopping rules are ``lloyd_kmeans``'s:
+* the stopping rules are ``engines._loop.lloyd_loop``'s:
   no label change, or the centres' squared shift at most ``tol`` (scaled
   as scikit-learn does), or ``max_iter``; then one final labelling;
 * eager features are copied to the device once (when they take at most
@@ -33,6 +33,7 @@ from .. import _compute
 from .._torch import describe_device, require_torch, resolve_device
 from ..results import MASKED, NOISE
 from . import rowblocks
+from ._loop import lloyd_loop
 from .base import Fit
 from .blockwise import _open_blocks, _same_data_as_features
 from .kmeans import BlockwiseKMeans
@@ -180,30 +181,16 @@ class TorchKMeans(BlockwiseKMeans):
             step = _DeviceRows(self._eager, self._device)
         else:
             step = _StreamedBlocks(blocks, self._device)
-        return _lloyd_loop(step, centers, self.max_iter, tol)
+        centers, out, n_iter, _ = lloyd_loop(
+            lambda c, _: step(c), centers, self.max_iter, tol
+        )
+        return (centers, *out, n_iter)
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_eager", None)
         state.pop("_device", None)
         return state
-
-
-def _lloyd_loop(step, centers, max_iter, tol):
-    """``lloyd_kmeans``, with ``step`` as the pass."""
-    labels = None
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        new_labels, means, counts, inertia = step(centers)
-        if labels is not None and np.array_equal(labels, new_labels):
-            return centers, new_labels, means, counts, inertia, n_iter
-        new_centers = np.where((counts > 0)[:, None], means, centers)
-        shift = float(((new_centers - centers) ** 2).sum())
-        labels, centers = new_labels, new_centers
-        if shift <= tol:
-            break
-    labels, means, counts, inertia = step(centers)
-    return centers, labels, means, counts, inertia, n_iter
 
 
 def _chunk_rows(n_features, k):
