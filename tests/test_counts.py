@@ -62,8 +62,12 @@ def test_low_count_mask_and_summary_on_sparse_map():
     assert summary.median_counts == 0
     assert summary.suggest_binning
     assert summary.binning_factor >= 2
-    with pytest.warns(DoubtfulEstimateWarning, match=r"360 of 400 positions \(90.0 %\)"):
+    with pytest.warns(DoubtfulEstimateWarning, match=r"360 of 400 positions \(90.0 %\)") as caught:
         assert warn_low_counts(summary, masked=True)
+    # The share is said once (the CLI prints the summary beside the warning).
+    text = str(caught[0].message)
+    assert text.count("90.0 %") == 1 and text.count("consider binning") == 1
+    assert "Median counts per position: 0." in text
     assert "binning" in summary.message()
 
 

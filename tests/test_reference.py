@@ -57,6 +57,16 @@ def test_reference_beside_labels(analysed):
         plot_reference_image(analysed, analysed)
 
 
+def test_rgb_reference_image(analysed):
+    # A Renishaw map's optical image is an RGB signal (structured rgb8 dtype):
+    # it is drawn in colour, not refused by matplotlib.
+    rgb = np.random.default_rng(0).integers(0, 255, (12, 16, 3), dtype=np.uint8)
+    image = hs.signals.Signal1D(rgb)
+    image.change_dtype("rgb8")
+    fig = plot_reference_image(analysed, image)
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), rgb)
+
+
 def test_scree(analysed):
     ax = plot_scree(analysed).axes[0]
     ratio = analysed.learning_results.explained_variance

@@ -146,3 +146,25 @@ def test_demo_command_states_the_minimum(argv, message, tmp_path):
 def test_main_returns_the_code_of_a_usage_error():
     # main() returns, never raises SystemExit, also for errors found after parsing.
     assert main(["demo", "--shape", "1", "1", "-q"]) == 2
+
+
+def test_data_with_many_channels_are_decomposed_by_default(tmp_path):
+    # Not counts (negative values, as a background-subtracted Raman map) but
+    # 64 channels: the default works on the significant components; with 8
+    # channels, or an RGB image, the data are clustered as they are.
+    from clusterspy.workflow import _decompose_by_default
+
+    s = clusterspy.datasets.spectrum_image(shape=(12, 10), n_channels=64,
+                                           n_phases=3, counts=200, random_state=0)
+    s.data = s.data.astype(np.float32) - 1.5
+    messages = []
+    done = run_workflow(s, output=tmp_path / "out", say=messages.append)
+    assert done.plan.decomposition == "auto"
+    assert done.signal.clusterspy.result.parameters["cluster_source"] == "decomposition"
+    assert any(m.startswith("Decomposition: SVD, the significant components")
+               for m in messages)
+    assert not _decompose_by_default(s.isig[:8], counts=False)
+    assert _decompose_by_default(s.isig[:8], counts=True)
+    rgb = hs.signals.Signal1D(np.zeros((4, 5, 3), dtype=np.uint8))
+    rgb.change_dtype("rgb8")
+    assert not _decompose_by_default(rgb, counts=False)

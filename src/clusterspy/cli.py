@@ -167,8 +167,9 @@ def _add_analysis_options(parser, demo):
                 " (default: the number of phases)"
                 if demo
                 else "; 'auto' keeps the significant ones (above the simulated "
-                "Poisson noise), 'none' clusters the data themselves (default: "
-                "auto for count data, none otherwise)"
+                "Poisson noise; the scree's elbow for other data), 'none' clusters the "
+                "data themselves (default: auto for count data and data with "
+                "more than 30 channels, none otherwise)"
             )
         ),
     )

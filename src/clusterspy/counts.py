@@ -253,14 +253,17 @@ class CountSummary(NamedTuple):
                 f", {self.n_low} ({format_percent(self.low_share)}) have fewer than "
                 f"{self.min_counts}"
             )
-        if self.suggest_binning:
-            text += (
-                f". The map is very sparse: consider binning "
-                f"{self.binning_factor} x {self.binning_factor} positions "
-                f"(signal.rebin(scale=({self.binning_factor}, "
-                f"{self.binning_factor}, 1)))"
-            )
-        return text + "."
+        return text + "." + (" " + self.binning_advice() if self.suggest_binning else "")
+
+    def binning_advice(self):
+        """The binning sentence (empty when no binning is suggested)."""
+        if not self.suggest_binning:
+            return ""
+        b = self.binning_factor
+        return (
+            f"The map is very sparse: consider binning {b} x {b} positions "
+            f"(signal.rebin(scale=({b}, {b}, 1)))."
+        )
 
 
 def count_summary(signal, min_counts=None, signal_mask=None, counts=None):
@@ -355,6 +358,9 @@ def warn_low_counts(summary, masked=False, stacklevel=2):
         if masked
         else "; pass `min_counts` to mask them (label -2)."
     )
-    text += " " + summary.message()
+    # The share is said once; the median and the binning advice complete it.
+    text += f" Median counts per position: {summary.median_counts:g}."
+    if summary.suggest_binning:
+        text += " " + summary.binning_advice()
     warnings.warn(text, DoubtfulEstimateWarning, stacklevel=stacklevel + 1)
     return True

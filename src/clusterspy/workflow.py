@@ -117,8 +117,9 @@ def plan_workflow(
     The options are those of ``clusterspy run`` (see :func:`run_workflow`).
     ``decomposition``: an int (that many components), ``"auto"`` (the
     significant components of a Poisson-normalised SVD), ``"none"``/None
-    (cluster the data), or ``"default"``: ``"auto"`` for count data, none
-    otherwise (decided once the data are loaded). ``min_counts``: an int,
+    (cluster the data), or ``"default"``: ``"auto"`` for count data and
+    data with more than 30 channels, none otherwise (decided once the data
+    are loaded). ``min_counts``: an int,
     None, or ``"default"`` (1 for count data: empty positions masked).
 
     Returns
@@ -363,9 +364,28 @@ def _load(path, signal_index=None, lazy=False):
 AUTO_COMPONENTS = 30
 
 
+def _decompose_by_default(signal, counts):
+    """Whether ``--decomposition`` defaults to ``"auto"`` for this signal.
+
+    Count data always (the Poisson split rule works on the significant
+    components); other data when they have more channels than
+    ``AUTO_COMPONENTS``: distances and the metrics over hundreds of noisy
+    channels measure the noise (the gap statistic of a 20 x 20 x 1015 Raman
+    map on its raw spectra rose to k = 10; on its significant components
+    the metrics answer 1-5). RGB images and a few channels are clustered as
+    they are.
+    """
+    import numpy as np
+
+    if np.dtype(signal.data.dtype).names is not None:  # RGB(A)
+        return False
+    return counts or signal.axes_manager.signal_size > AUTO_COMPONENTS
+
+
 def _resolve_defaults(signal, plan):
-    """The options that depend on the data: for count data, decompose
-    (``"auto"``) and mask the empty positions (``min_counts=1``)."""
+    """The options that depend on the data: decompose (``"auto"``, for count
+    data and data with many channels) and, for count data, mask the empty
+    positions (``min_counts=1``)."""
     import dataclasses
 
     from .counts import is_count_data
@@ -373,7 +393,7 @@ def _resolve_defaults(signal, plan):
     counts = is_count_data(signal)
     decomposition = plan.decomposition
     if decomposition == "default":
-        decomposition = "auto" if counts else None
+        decomposition = "auto" if _decompose_by_default(signal, counts) else None
     min_counts = plan.min_counts
     if min_counts == "default":
         min_counts = 1 if counts else None

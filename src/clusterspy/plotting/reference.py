@@ -104,9 +104,14 @@ def plot_reference_image(signal, reference, cmap=None, image_cmap="gray"):
     data = reference.data
     if reference._lazy:
         data = data.compute()
+    data = np.asarray(data)
+    if data.dtype.names:
+        # An RGB(A) image (HyperSpy's structured rgb8/rgba8 dtypes, e.g. the
+        # optical image of a Renishaw map): matplotlib draws (y, x, 3 or 4).
+        data = np.stack([data[name] for name in data.dtype.names], axis=-1)
     same_units = _text(sx.units) == _text(sy.units)
     left.imshow(
-        np.asarray(data),
+        data,
         extent=(x0, x1, y1, y0),
         cmap=image_cmap,
         aspect="equal" if same_units else "auto",
