@@ -163,8 +163,22 @@ def test_data_with_many_channels_are_decomposed_by_default(tmp_path):
     assert done.signal.clusterspy.result.parameters["cluster_source"] == "decomposition"
     assert any(m.startswith("Decomposition: SVD, the significant components")
                for m in messages)
+    assert done.signal.clusterspy.result.parameters["preprocessing"] == "norm"
     assert not _decompose_by_default(s.isig[:8], counts=False)
     assert _decompose_by_default(s.isig[:8], counts=True)
     rgb = hs.signals.Signal1D(np.zeros((4, 5, 3), dtype=np.uint8))
     rgb.change_dtype("rgb8")
     assert not _decompose_by_default(rgb, counts=False)
+
+
+@pytest.mark.parametrize("preprocessing, expected", [("default", None), ("norm", "norm")])
+def test_count_data_keep_their_poisson_normalised_loadings(preprocessing, expected,
+                                                           tmp_path):
+    # The automatic k of count data is checked on the Poisson-normalised
+    # loadings as they are: by default they are clustered as they are too.
+    s = clusterspy.datasets.spectrum_image(shape=(12, 10), n_channels=64,
+                                           n_phases=3, counts=300, random_state=0)
+    done = run_workflow(s, output=tmp_path / "out", preprocessing=preprocessing,
+                        say=lambda m: None)
+    assert done.plan.preprocessing == expected
+    assert done.signal.clusterspy.result.parameters["preprocessing"] == expected

@@ -228,13 +228,15 @@ def _add_analysis_options(parser, demo):
     )
     group.add_argument(
         "--preprocessing",
-        default="norm",
+        default="default",
         metavar="NAME",
         help=(
             "scaling of the features before clustering: none, "
             + ", ".join(PREPROCESSING_NAMES)
-            + " (default: %(default)s: each position's features to unit length, "
-            "so that clusters differ by composition, not by intensity)"
+            + " (default: none for count data clustered on their Poisson-"
+            "normalised components, which are on the noise's scale already; "
+            "norm otherwise: each position's features to unit length, so that "
+            "clusters differ by composition, not by intensity)"
         ),
     )
     group.add_argument(

@@ -105,7 +105,7 @@ def plan_workflow(
     metric="auto",
     min_clusters=1,
     max_clusters=10,
-    preprocessing="norm",
+    preprocessing="default",
     algorithm=None,
     seed=0,
     format="hspy",
@@ -154,7 +154,8 @@ def plan_workflow(
         metric = check_choice(metric, "metric", METRICS + ("auto",))
         if isinstance(preprocessing, str) and preprocessing.lower() == "none":
             preprocessing = None
-        make_preprocessor(preprocessing)
+        if preprocessing != "default":
+            make_preprocessor(preprocessing)
         decomposition = _check_decomposition(decomposition)
         if min_counts != "default":
             min_counts = check_min_counts(min_counts)
@@ -398,8 +399,20 @@ def _resolve_defaults(signal, plan):
     if min_counts == "default":
         min_counts = 1 if counts else None
     source = plan.source or ("signal" if decomposition is None else "decomposition")
+    preprocessing = plan.preprocessing
+    if preprocessing == "default":
+        # Count data decomposed with the Poisson normalisation are already on
+        # the noise's scale, and the automatic k (the Poisson split rule)
+        # validates the partition k-means finds on those loadings as they
+        # are: scaling each position to unit length again changes it (on the
+        # 30 x 30 EDS map the 26-pixel apatite grain, 18 x the P Ka of any
+        # other cluster, was merged into a silicate). Other data: "norm",
+        # so that clusters differ by composition, not by intensity.
+        poisson_loadings = counts and source == "decomposition"
+        preprocessing = None if poisson_loadings else "norm"
     plan = dataclasses.replace(
-        plan, decomposition=decomposition, min_counts=min_counts, source=source
+        plan, decomposition=decomposition, min_counts=min_counts, source=source,
+        preprocessing=preprocessing,
     )
     return plan, counts
 
