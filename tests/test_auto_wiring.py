@@ -229,3 +229,43 @@ def test_auto_components_for_bss_are_the_significant_ones():
     parameters = s.clusterspy.result.parameters
     assert parameters["number_of_components"] == 3
     assert parameters["number_of_components_choice"]["n_components"] == 3
+
+
+def test_automatic_path_on_the_shipped_real_eds_map(tmp_path):
+    # The real 30 x 30 SEM-EDS map (about 20 700 counts per pixel) through
+    # `clusterspy run`'s default path: five minerals. The mixtures of
+    # neighbouring phases at their interfaces are not counted as phases (they
+    # were, as k = 7, before the 5 % line tolerance); the 26-pixel apatite
+    # grain (P Ka 17 x any other cluster's) and the chevkinite (Ti and Ce
+    # rich, the bright region of the electron image: heavy rare earths) are
+    # each one cluster (a single k-means++ start merged one or the other).
+    from clusterspy.datasets import eds_sem_map
+    from clusterspy.workflow import run_workflow
+
+    s, image = eds_sem_map(return_image=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DoubtfulEstimateWarning)
+        done = run_workflow(s, output=tmp_path / "out", say=lambda m: None)
+    result = done.signal.clusterspy.result
+    assert result.n_clusters == 5
+    assert result.parameters["number_of_components"] in (9, 10)  # by the SVD solver
+    labels = np.asarray(result.labels)
+    data = s.data.reshape(-1, s.data.shape[-1]).astype(np.float64)
+    axis = s.axes_manager.signal_axes[0]
+
+    def line_share(energy):
+        window = slice(axis.value2index(energy - 0.07), axis.value2index(energy + 0.07) + 1)
+        return np.array([data[labels == i, window].sum() / data[labels == i].sum()
+                         for i in range(5)])
+
+    p_ka, ti_ka, ce_la = line_share(2.013), line_share(4.511), line_share(4.840)
+    apatite = int(np.argmax(p_ka))
+    assert (labels == apatite).sum() == 26
+    assert p_ka[apatite] > 10 * np.delete(p_ka, apatite).max()
+    chevkinite = int(np.argmax(ti_ka))
+    assert chevkinite == int(np.argmax(ce_la))
+    bright = image.data.ravel() >= np.quantile(image.data, 0.9)
+    assert bright[labels == chevkinite].mean() > 0.8
+    choice = result.parameters["n_clusters_choice"]
+    assert choice["rule"] == "poisson-split"
+    assert choice["start"] == "the partition the rule checked"

@@ -49,6 +49,7 @@ from .validation import (
     check_bool,
     check_choice,
     check_int,
+    check_max_clusters,
     check_random_state_seed,
     check_show_progressbar,
     reads_data,
@@ -425,9 +426,12 @@ def _check_auto(signal, cluster_source, number_of_components, min_counts, kwargs
     min_counts = check_min_counts(min_counts)
     check_auto_components(signal, cluster_source, number_of_components)
     auto_k = isinstance(kwargs.get("n_clusters"), str) and kwargs["n_clusters"] == "auto"
+    explicit = "max_clusters" in kwargs
     max_clusters = kwargs.pop("max_clusters", 10) if auto_k else None
     if auto_k:
         max_clusters = check_int(max_clusters, "max_clusters", minimum=2)
+        if explicit:  # the default (10) is bounded by the positions quietly
+            check_max_clusters(max_clusters, signal)
         kwargs["n_clusters"] = 2  # checked with a stand-in; chosen by _choose
     elif "max_clusters" in kwargs:
         raise ValueError("`max_clusters` only applies with n_clusters='auto'.")
@@ -479,13 +483,28 @@ def _choose_k(signal, call, algorithm, seed):
     k = int(auto.n_clusters)
     kwargs = dict(call.provenance["raw_kwargs"], n_clusters=k)
     call.estimator, _, _ = _make_estimator(algorithm, kwargs, seed)
-    call.request = dataclasses.replace(call.request, k_requested=k)
+    options = dict(call.request.options or {})
+    start = "k-means++"
+    if (
+        call.request.algorithm == "kmeans"
+        and "init" not in kwargs
+        and auto.positions is not None
+        and k > 1
+    ):
+        # k-means from the partition the rule checked (its clusters' centres
+        # in the clustering's features): k-means++ alone may land in another
+        # optimum with other clusters (on the real 30 x 30 EDS map a single
+        # start merged the chevkinite grain into the matrix).
+        options["init_partition"] = (np.asarray(auto.positions), np.asarray(auto.labels))
+        start = "the partition the rule checked"
+    call.request = dataclasses.replace(call.request, k_requested=k, options=options)
     call.provenance["kwargs"]["n_clusters"] = k
     call.provenance["n_clusters_choice"] = {
         "n_clusters": k,
         "rule": auto.rule,
         "metric_choices": dict(auto.metric_choices),
         "doubts": list(auto.doubts),
+        "start": start,
     }
     parameters = {
         "metric": "auto",

@@ -109,6 +109,11 @@ class AutoK(NamedTuple):
     labels : numpy.ndarray or None
         The k-means labels of the chosen ``k`` on the features it was
         chosen on.
+    positions : numpy.ndarray or None
+        The navigation positions (flat indices) ``labels`` belong to, when
+        the caller knows them (:func:`clusterspy.estimate.auto.choose_n_clusters_auto`
+        sets them): ``cluster_analysis`` starts its k-means from this
+        partition.
     """
 
     n_clusters: int
@@ -119,6 +124,7 @@ class AutoK(NamedTuple):
     tests: list
     doubts: list
     labels: np.ndarray | None = None
+    positions: np.ndarray | None = None
 
     def summary(self):
         """Lines of text: the answer, each metric's answer and the doubts."""

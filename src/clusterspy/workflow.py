@@ -677,11 +677,32 @@ def _analyse(signal, plan, say, found):
             f"({found.components.method})"
         )
     k = plan.n_clusters
+    # The automatic k inside cluster_analysis (n_clusters="auto"): the final
+    # k-means then starts from the partition the rule checked, instead of
+    # a new k-means++ start that may find other clusters.
+    auto_inside = (
+        plan.estimate
+        and plan.metric == "auto"
+        and plan.min_clusters == 1
+        and plan.algorithm in (None, "kmeans")
+        and not lazy_pca
+    )
     if plan.estimate:
         say(
             f"Estimating the number of clusters: {plan.metric}, k = "
             f"{plan.min_clusters}..{plan.max_clusters}..."
         )
+    if auto_inside:
+        with _library_errors():
+            signal.clusterspy.cluster_analysis(
+                cluster_source, n_clusters="auto", max_clusters=plan.max_clusters,
+                **common,
+            )
+        from .estimate import get_cluster_metric
+
+        found.metric = get_cluster_metric(signal)
+        k = signal.clusterspy.result.n_clusters
+    elif plan.estimate:
         with _library_errors():
             k = signal.clusterspy.estimate_number_of_clusters(
                 cluster_source,
@@ -716,11 +737,13 @@ def _analyse(signal, plan, say, found):
         f"Cluster analysis: {plan.algorithm} on {features}, preprocessing "
         f"{plan.preprocessing or 'none'}"
         + (f", k = {k}" if k is not None else "")
-        + "..."
+        + (", started from the partition the automatic rule checked" if auto_inside
+           else "...")
     )
     kwargs = {} if plan.algorithm in _NO_N_CLUSTERS else {"n_clusters": k}
-    with _library_errors():
-        signal.clusterspy.cluster_analysis(cluster_source, **common, **kwargs)
+    if not auto_inside:
+        with _library_errors():
+            signal.clusterspy.cluster_analysis(cluster_source, **common, **kwargs)
     if lazy_pca and n_components == "auto":
         found.components = _pca_choice(signal)
         if found.components is not None:

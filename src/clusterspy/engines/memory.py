@@ -40,7 +40,7 @@ def fit(plan, estimator, request):
     if fast and _row_wise(plan.preprocessor):
         # Seed on the sample before the preprocessed copy exists: the peak
         # memory is then that copy, not the copy and the sample.
-        start = _seed_kmeans(estimator, X_kept, plan.preprocessor, options)
+        start = _seed_kmeans(estimator, X_kept, plan.preprocessor, options, keep)
     Xp = plan.preprocess(X_kept, owned, raw)
     del X_kept
     if request.grid:
@@ -48,7 +48,7 @@ def fit(plan, estimator, request):
     kept_distances = None
     if request.algorithm == "kmeans" and _fast_kmeans_applies(estimator, Xp, options):
         if start is None:
-            start = _seed_kmeans(estimator, Xp, None, options)
+            start = _seed_kmeans(estimator, Xp, None, options, keep)
         run = _fit_fast_kmeans(estimator, Xp, start)
         raw_labels, raw_membership = run.labels, None
         k = estimator.n_clusters
@@ -141,13 +141,36 @@ def _row_wise(preprocessor):
     return preprocessor is None or type(preprocessor) is Normalizer
 
 
-def _seed_kmeans(estimator, X, preprocessor, options):
+def _partition_rows(partition, keep, n_clusters):
+    """Rows of the kept features and labels of a given partition, or None.
+
+    ``partition`` is ``(positions, labels)`` (flat navigation indices), as
+    the automatic number of clusters leaves it; None when a cluster has no
+    kept position.
+    """
+    if partition is None or keep is None:
+        return None
+    positions, labels = (np.asarray(a) for a in partition)
+    kept = np.flatnonzero(keep)
+    rows = np.searchsorted(kept, positions)
+    found = (rows < kept.size) & (kept[np.minimum(rows, kept.size - 1)] == positions)
+    rows, labels = rows[found], labels[found]
+    if labels.size == 0 or labels.min() < 0 or labels.max() >= n_clusters:
+        return None
+    if np.bincount(labels, minlength=n_clusters).min() == 0:
+        return None
+    return rows, labels
+
+
+def _seed_kmeans(estimator, X, preprocessor, options, keep=None):
     """k-means++ on a seeded sample of the rows of ``X``: ``(centers, tol)``.
 
     The rows are drawn as the blockwise engine draws them
     (:func:`~clusterspy.engines.kmeans.sample_rows_for`), and scaled by
     ``preprocessor`` (row-wise, so that they equal the rows of the scaled
-    data) when ``X`` is not scaled yet.
+    data) when ``X`` is not scaled yet. With ``options["init_partition"]``
+    (set by ``n_clusters="auto"``) the start is that partition's centres
+    instead, on its own rows.
     """
     from sklearn.base import clone
     from sklearn.utils import check_random_state
@@ -157,22 +180,32 @@ def _seed_kmeans(estimator, X, preprocessor, options):
 
     n_clusters = estimator.n_clusters
     rs = check_random_state(estimator.random_state)
-    rows = sample_rows_for(
-        X.shape[0], X.shape[1], n_clusters, options.get("init_sample_size"), rs
-    )
+    given = _partition_rows(options.get("init_partition"), keep, n_clusters)
+    if given is not None:
+        rows, labels = given
+    else:
+        rows = sample_rows_for(
+            X.shape[0], X.shape[1], n_clusters, options.get("init_sample_size"), rs
+        )
     sample = X if rows is None else X[rows]
     if preprocessor is not None:
         scaler = clone(preprocessor)
         if rows is not None:
             scaler.set_params(copy=False)  # the gathered rows are our own
         sample = scaler.fit_transform(sample)
+    init = estimator.init
+    if given is not None:
+        init = np.array(
+            [sample[labels == c].mean(axis=0) for c in range(n_clusters)],
+            dtype=np.float64,
+        )
     # k-means++ makes many small matrix products, which a BLAS team slows
     # down (see _fit_kmeans)
     with threadpool_limits(limits=1, user_api="blas"):
         return initial_centers(
             sample,
             n_clusters,
-            estimator.init,
+            init,
             estimator.n_init,
             estimator.max_iter,
             estimator.tol,

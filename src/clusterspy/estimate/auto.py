@@ -192,7 +192,8 @@ def choice_record(choice):
 
 
 def _counts_rows(signal, keep, rng, size):
-    """Raw counts of the kept positions (a seeded sample of ``size`` at most)."""
+    """``(rows, counts)``: raw counts of the kept positions (a seeded sample
+    of ``size`` at most) and their flat navigation indices."""
     rows = np.flatnonzero(keep)
     if rows.size > size:
         rows = np.sort(rng.choice(rows, size=size, replace=False))
@@ -202,7 +203,7 @@ def _counts_rows(signal, keep, rng, size):
     if hasattr(taken, "compute"):
         taken = taken.compute()
     # whole counts again after HyperSpy's in-place Poisson scaling round trip
-    return np.clip(np.rint(np.asarray(taken, dtype=np.float64)), 0, None)
+    return rows, np.clip(np.rint(np.asarray(taken, dtype=np.float64)), 0, None)
 
 
 def choose_n_clusters_auto(plan, max_clusters, seed, show_progressbar=None):
@@ -212,7 +213,8 @@ def choose_n_clusters_auto(plan, max_clusters, seed, show_progressbar=None):
     rule on the raw counts of the kept positions, with as many components
     as the clustering uses. Anything else: the majority of the metrics on
     the preprocessed features. Doubts are emitted as
-    :class:`~clusterspy.exceptions.DoubtfulEstimateWarning`.
+    :class:`~clusterspy.exceptions.DoubtfulEstimateWarning`. The result's
+    ``positions`` are the navigation positions its ``labels`` belong to.
     """
     from ..auto_k import estimate_k_counts, estimate_k_features
     from ..counts import is_count_data
@@ -222,15 +224,19 @@ def choose_n_clusters_auto(plan, max_clusters, seed, show_progressbar=None):
     rng = np.random.default_rng(seed)
     max_clusters = min(int(max_clusters), int(plan.keep.sum()) - 1)
     if source.kind in _DECOMPOSED and is_count_data(signal):
-        counts = _counts_rows(signal, plan.keep, rng, AUTO_FIT_SAMPLE_SIZE)
-        return estimate_k_counts(
+        rows, counts = _counts_rows(signal, plan.keep, rng, AUTO_FIT_SAMPLE_SIZE)
+        auto = estimate_k_counts(
             counts, source.number_of_components, max_clusters=max_clusters,
             random_state=seed,
         )
-    X, _ = plan.compute(show_progressbar)
+        return auto._replace(positions=rows)
+    X, keep = plan.compute(show_progressbar)
+    rows = np.flatnonzero(keep)
     if X.shape[0] > AUTO_FIT_SAMPLE_SIZE:
-        X = X[np.sort(rng.choice(X.shape[0], AUTO_FIT_SAMPLE_SIZE, replace=False))]
-    return estimate_k_features(X, max_clusters=max_clusters, random_state=seed)
+        taken = np.sort(rng.choice(X.shape[0], AUTO_FIT_SAMPLE_SIZE, replace=False))
+        X, rows = X[taken], rows[taken]
+    auto = estimate_k_features(X, max_clusters=max_clusters, random_state=seed)
+    return auto._replace(positions=rows)
 
 
 def auto_metric(auto, parameters, versions):
