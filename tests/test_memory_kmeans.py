@@ -252,3 +252,19 @@ def test_sample_seeded_memory_and_blockwise_give_the_same_labels(phases4):
     assert out.parameters["engine"] == "blockwise"
     np.testing.assert_array_equal(out.labels, eager.labels)
     np.testing.assert_allclose(out.centers, eager.centers, rtol=1e-6, atol=1e-8)
+
+
+def test_partition_rows_follow_the_kept_positions():
+    # n_clusters="auto" hands the engine the rule's labels of some navigation
+    # positions; the engine maps them to the rows of the kept features.
+    from clusterspy.engines.memory import _partition_rows
+
+    keep = np.array([True, False, True, True, False, True])
+    positions = np.array([1, 2, 3, 5])  # position 1 is masked: dropped
+    labels = np.array([0, 1, 0, 1])
+    rows, kept_labels = _partition_rows((positions, labels), keep, 2)
+    np.testing.assert_array_equal(rows, [1, 2, 3])  # rows of positions 2, 3, 5
+    np.testing.assert_array_equal(kept_labels, [1, 0, 1])
+    # a cluster left without a kept position: no partition start
+    assert _partition_rows((np.array([1, 2]), np.array([0, 1])), keep, 2) is None
+    assert _partition_rows(None, keep, 2) is None
