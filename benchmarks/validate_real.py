@@ -128,7 +128,9 @@ def _report(name, out, truth=None):
     for t in r.tests:
         print(f"    split k={t['k']}: accepted={t['accepted']} worst p="
               f"{max(t['p_values']):.2g} least separation (nats/pixel)="
-              f"{min(t['separation']):.3g} cluster counts="
+              f"{min(t['separation']):.3g} smallest line difference from a "
+              f"mixture={min(abs(d) for d in t['relative_difference']):.2f} "
+              f"cluster counts="
               f"{[int(x) for x in t['cluster_counts']]}")
     for w in out["warnings"]:
         print(f"  DOUBTFUL: {w}")
