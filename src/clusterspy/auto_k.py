@@ -192,13 +192,15 @@ def _pool(expected, min_expected):
     return np.unique(bins, return_inverse=True)[1]
 
 
-def _window_excess(yb, mu, tolerance, alpha):
+def _window_excess(yb, mu, mu_var, tolerance, alpha):
     """The largest excess over ``tolerance`` in dyadic windows of bins.
 
     Returns ``(z, z_critical, relative, width)``: the largest
-    ``(|y - mu| - tolerance * mu) / sqrt(mu)`` over windows of 1, 2, 4, ...
-    adjacent bins, the Bonferroni-corrected normal quantile it must exceed,
-    and that window's relative difference ``(y - mu) / mu`` and width.
+    ``(|y - mu| - tolerance * mu) / sqrt(mu + mu_var)`` over windows of 1,
+    2, 4, ... adjacent bins (``mu_var``: the variance of the fitted mixture,
+    from the other clusters' own counts), the Bonferroni-corrected normal
+    quantile it must exceed, and that window's relative difference
+    ``(y - mu) / mu`` and width.
     """
     from scipy.stats import norm
 
@@ -209,7 +211,8 @@ def _window_excess(yb, mu, tolerance, alpha):
         m = yb.size // width
         ys = yb[: m * width].reshape(m, width).sum(axis=1)
         ms = mu[: m * width].reshape(m, width).sum(axis=1)
-        z = (np.abs(ys - ms) - tolerance * ms) / np.sqrt(np.maximum(ms, 1e-12))
+        vs = ms + mu_var[: m * width].reshape(m, width).sum(axis=1)
+        z = (np.abs(ys - ms) - tolerance * ms) / np.sqrt(np.maximum(vs, 1e-12))
         n_windows += m
         j = int(np.argmax(z))
         if z[j] > best[0]:
@@ -288,7 +291,7 @@ def _phase_test(spectrum, others, alpha, min_expected, counts_per_pixel,
     from scipy.stats import chi2 as chi2_dist
 
     fail = {"new": False, "p_value": 1.0, "chi2": 0.0, "dof": 0,
-            "separation": 0.0, "relative_difference": 0.0, "excess": -np.inf}
+            "separation": 0.0, "relative_difference": 0.0}
     y = np.asarray(spectrum, dtype=np.float64)
     others = np.atleast_2d(np.asarray(others, dtype=np.float64))
     total = y.sum()
@@ -335,13 +338,16 @@ def _phase_test(spectrum, others, alpha, min_expected, counts_per_pixel,
         kl = max(kl - dof / (2 * yb.sum()), 0.0)
         separation = counts_per_pixel * kl
         new = new and separation >= min_separation
-    excess, critical, relative = -np.inf, np.inf, 0.0
+    relative = 0.0
     if tolerance is not None:
-        excess, critical, relative, _ = _window_excess(yb, mu, tolerance, alpha)
+        # The mixture is fitted from the others' counts: its Poisson noise
+        # (w_o**2 nu_ob per cluster) adds to the cluster's own.
+        mu_var = (w[:, None] ** 2 * nu).sum(axis=0)
+        excess, critical, relative, _ = _window_excess(yb, mu, mu_var, tolerance,
+                                                       alpha)
         new = new and excess > critical
     return {"new": bool(new), "p_value": p, "chi2": chi2, "dof": int(dof),
-            "separation": separation, "relative_difference": relative,
-            "excess": excess - critical}
+            "separation": separation, "relative_difference": relative}
 
 
 def _fits(features, ks, n_init, random_state):
