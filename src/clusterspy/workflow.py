@@ -121,6 +121,8 @@ def plan_workflow(
     data with more than 30 channels, none otherwise (decided once the data
     are loaded). ``min_counts``: an int,
     None, or ``"default"`` (1 for count data: empty positions masked).
+    ``preprocessing``: a name, None, or ``"default"`` (none for count data
+    clustered on their Poisson-normalised components, ``"norm"`` otherwise).
 
     Returns
     -------
