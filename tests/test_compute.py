@@ -177,3 +177,24 @@ def test_mean_silhouettes_leave_noise_out_and_mark_undefined_as_nan():
     assert got[0] == pytest.approx(silhouette_score(X[valid], labels[valid]), 1e-12)
     # one cluster, as many clusters as samples, nothing but noise: undefined
     assert np.isnan(got[1:]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rows_all_finite_equals_isfinite(dtype):
+    # The BLAS row sums decide most rows; NaN, +-inf, +inf with -inf, and
+    # finite rows whose sum overflows must still be told right.
+    from clusterspy._compute import rows_all_finite
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 37)).astype(dtype)
+    big = np.finfo(dtype).max
+    X[3, 5] = np.nan
+    X[7, 0] = np.inf
+    X[8, 36] = -np.inf
+    X[9, 1], X[9, 2] = np.inf, -np.inf
+    X[10] = big  # finite; the sum overflows
+    X[11, :2] = big, -big
+    np.testing.assert_array_equal(rows_all_finite(X), np.isfinite(X).all(axis=1))
+    np.testing.assert_array_equal(rows_all_finite(X, rows=64),
+                                  np.isfinite(X).all(axis=1))
+    assert rows_all_finite(np.arange(12).reshape(4, 3)).all()

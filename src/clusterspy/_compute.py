@@ -245,11 +245,40 @@ def nearest_members(labels, distances, k):
 
 
 def rows_all_finite(array, rows=None):
-    """Boolean vector: True where every feature of the row is finite."""
+    """Boolean vector: True where every feature of the row is finite.
+
+    Float32/64 rows are summed by BLAS first (a matrix-vector product, a
+    quarter of the time of ``np.isfinite(block).all(axis=1)``): a NaN or an
+    infinity makes the sum non-finite, so a finite sum proves the row finite,
+    and only rows with a non-finite sum (or one that overflowed) are checked
+    element by element.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterspy._compute import rows_all_finite
+    >>> X = np.ones((3, 2), dtype=np.float32); X[1, 0] = np.nan
+    >>> X[2] = np.finfo(np.float32).max  # finite, but its sum overflows
+    >>> rows_all_finite(X).tolist()
+    [True, False, True]
+    """
     out = np.empty(array.shape[0], dtype=bool)
     for start, block in iter_row_blocks(array, rows):
         block = block.reshape(block.shape[0], -1)
-        out[start : start + block.shape[0]] = np.isfinite(block).all(axis=1)
+        stop = start + block.shape[0]
+        if block.dtype.kind in "biu":
+            out[start:stop] = True
+            continue
+        if block.dtype in (np.float32, np.float64) and block.shape[1]:
+            with np.errstate(over="ignore", invalid="ignore"):  # told apart below
+                sums = block @ np.ones(block.shape[1], dtype=block.dtype)
+            finite = np.isfinite(sums)
+            doubtful = np.flatnonzero(~finite)
+            if doubtful.size:
+                finite[doubtful] = np.isfinite(block[doubtful]).all(axis=1)
+            out[start:stop] = finite
+        else:
+            out[start:stop] = np.isfinite(block).all(axis=1)
     return out
 
 
