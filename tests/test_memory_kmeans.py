@@ -41,13 +41,17 @@ def test_float32_stays_float32(phases4):
     assert plan.features_owned
 
 
-def test_norm_by_blocks_equals_normalizer():
-    X = np.random.default_rng(0).random((5000, 37), dtype=np.float32)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("norm", ["l2", "l1", "max"])
+def test_norm_by_blocks_equals_normalizer(dtype, norm):
+    # bit for bit: the l2 path repeats scikit-learn's operations itself
+    X = np.random.default_rng(0).normal(size=(5000, 37)).astype(dtype)
     X[3] = 0.0  # a zero row stays zero, as with scikit-learn
+    X[4] = 1e-20  # a row below 10 eps of norm is left unscaled, as there
     before = X.copy()
-    ours = _transform_copy_by_blocks(Normalizer(), X)
-    np.testing.assert_array_equal(ours, Normalizer().fit_transform(X))
-    assert ours.dtype == np.float32
+    ours = _transform_copy_by_blocks(Normalizer(norm=norm), X)
+    np.testing.assert_array_equal(ours, Normalizer(norm=norm).fit_transform(X))
+    assert ours.dtype == dtype
     np.testing.assert_array_equal(X, before)
 
 

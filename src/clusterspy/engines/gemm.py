@@ -209,7 +209,7 @@ def distances_in_float64(X, centers, x2=None):
     return out
 
 
-def lloyd_in_memory(X, centers, max_iter, tol):
+def lloyd_in_memory(X, centers, max_iter, tol, x2=None):
     """Exact Lloyd iterations over every row of ``X``, one pass each.
 
     The same iterations as ``clusterspy.engines.rowblocks.lloyd_kmeans``
@@ -228,6 +228,9 @@ def lloyd_in_memory(X, centers, max_iter, tol):
     max_iter : int
     tol : float
         Absolute tolerance on the squared shift of the centres.
+    x2 : numpy.ndarray or None
+        The rows' float64 squared norms, if already known (else one pass
+        computes them).
 
     Returns
     -------
@@ -244,7 +247,8 @@ def lloyd_in_memory(X, centers, max_iter, tol):
     """
     X = np.ascontiguousarray(X)
     centers = np.asarray(centers, dtype=np.float64)
-    x2 = squared_norms(X)
+    if x2 is None:
+        x2 = squared_norms(X)
     centers, out, n_iter, strict = lloyd_loop(
         lambda c, _: _pass(X, x2, c), centers, max_iter, tol
     )

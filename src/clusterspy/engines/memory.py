@@ -49,7 +49,7 @@ def fit(plan, estimator, request):
     if request.algorithm == "kmeans" and _fast_kmeans_applies(estimator, Xp, options):
         if start is None:
             start = _seed_kmeans(estimator, Xp, None, options, keep)
-        run = _fit_fast_kmeans(estimator, Xp, start)
+        run = _fit_fast_kmeans(estimator, Xp, start, plan.row_squared_norms)
         raw_labels, raw_membership = run.labels, None
         k = estimator.n_clusters
         counts, means, kept_distances = (
@@ -213,8 +213,10 @@ def _seed_kmeans(estimator, X, preprocessor, options, keep=None):
         )
 
 
-def _fit_fast_kmeans(estimator, Xp, start):
+def _fit_fast_kmeans(estimator, Xp, start, x2=None):
     """Exact Lloyd passes over every row from ``start = (centers, tol)``.
+
+    ``x2``: the rows' squared norms, when the preprocessing computed them.
 
     The estimator is given the fitted attributes of a scikit-learn
     ``KMeans`` (centres in the features' dtype), so that ``predict`` and
@@ -227,7 +229,7 @@ def _fit_fast_kmeans(estimator, Xp, start):
     Xp = np.ascontiguousarray(Xp)
     n_clusters = estimator.n_clusters
     centers, tol = start
-    run = lloyd_in_memory(Xp, centers, estimator.max_iter, tol)
+    run = lloyd_in_memory(Xp, centers, estimator.max_iter, tol, x2=x2)
     estimator.cluster_centers_ = run.centers.astype(Xp.dtype)
     estimator.labels_ = run.labels.astype(np.int32)
     estimator.inertia_ = run.inertia
