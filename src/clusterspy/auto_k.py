@@ -111,9 +111,8 @@ class AutoK(NamedTuple):
         chosen on.
     positions : numpy.ndarray or None
         The navigation positions (flat indices) ``labels`` belong to, when
-        the caller knows them (:func:`clusterspy.estimate.auto.choose_n_clusters_auto`
-        sets them): ``cluster_analysis`` starts its k-means from this
-        partition.
+        the caller knows them (``cluster_analysis(n_clusters="auto")`` sets
+        them, and starts its k-means from this partition).
     """
 
     n_clusters: int
