@@ -269,3 +269,19 @@ def test_automatic_path_on_the_shipped_real_eds_map(tmp_path):
     choice = result.parameters["n_clusters_choice"]
     assert choice["rule"] == "poisson-split"
     assert choice["start"] == "the partition the rule checked"
+
+
+def test_auto_k_start_is_recorded_with_the_engine_that_used_it():
+    s, truth = clusterspy.datasets.spectrum_image(
+        (30, 20), n_channels=64, n_phases=3, counts=300, random_state=0,
+        return_truth=True)
+    for engine, start in (("memory", "the partition the rule checked"),
+                          ("blockwise", "k-means++")):
+        signal = s.as_lazy() if engine == "blockwise" else s
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DoubtfulEstimateWarning)
+            signal.clusterspy.cluster_analysis("signal", n_clusters="auto",
+                                               engine=engine, random_state=0)
+        result = signal.clusterspy.result
+        assert result.parameters["n_clusters_choice"]["start"] == start
+        assert adjusted_rand_score(truth.ravel(), np.asarray(result.labels)) == 1.0

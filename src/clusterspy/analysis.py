@@ -487,6 +487,7 @@ def _choose_k(signal, call, algorithm, seed):
     start = "k-means++"
     if (
         call.request.algorithm == "kmeans"
+        and call.engine == "memory"  # the out-of-core engines seed k-means++
         and "init" not in kwargs
         and auto.positions is not None
         and k > 1
