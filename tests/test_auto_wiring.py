@@ -233,12 +233,13 @@ def test_auto_components_for_bss_are_the_significant_ones():
 
 def test_automatic_path_on_the_shipped_real_eds_map(tmp_path):
     # The real 30 x 30 SEM-EDS map (about 20 700 counts per pixel) through
-    # `clusterspy run`'s default path: five minerals. The mixtures of
-    # neighbouring phases at their interfaces are not counted as phases (they
-    # were, as k = 7, before the 5 % line tolerance); the 26-pixel apatite
-    # grain (P Ka 17 x any other cluster's) and the chevkinite (Ti and Ce
-    # rich, the bright region of the electron image: heavy rare earths) are
-    # each one cluster (a single k-means++ start merged one or the other).
+    # `clusterspy run`'s default path: seven clusters, six of them minerals
+    # told apart by their lines. The 26-pixel apatite grain (P Ka 17 x any
+    # other cluster's), the chevkinite (Ti and Ce rich, the bright region of
+    # the electron image: heavy rare earths) and a K-rich mica (K Ka about
+    # 2.7 x) are each one cluster (a single k-means++ start merged one or
+    # another; the 5 % line tolerance keeps interface mixtures within 5 % of
+    # their neighbours' mix from being counted).
     from clusterspy.datasets import eds_sem_map
     from clusterspy.workflow import run_workflow
 
@@ -247,7 +248,8 @@ def test_automatic_path_on_the_shipped_real_eds_map(tmp_path):
         warnings.simplefilter("ignore", DoubtfulEstimateWarning)
         done = run_workflow(s, output=tmp_path / "out", say=lambda m: None)
     result = done.signal.clusterspy.result
-    assert result.n_clusters == 5
+    k = result.n_clusters
+    assert k == 7
     assert result.parameters["number_of_components"] in (9, 10)  # by the SVD solver
     labels = np.asarray(result.labels)
     data = s.data.reshape(-1, s.data.shape[-1]).astype(np.float64)
@@ -256,9 +258,9 @@ def test_automatic_path_on_the_shipped_real_eds_map(tmp_path):
     def line_share(energy):
         window = slice(axis.value2index(energy - 0.07), axis.value2index(energy + 0.07) + 1)
         return np.array([data[labels == i, window].sum() / data[labels == i].sum()
-                         for i in range(5)])
+                         for i in range(k)])
 
-    p_ka, ti_ka, ce_la = line_share(2.013), line_share(4.511), line_share(4.840)
+    p_ka, ti_ka, ce_la, k_ka = (line_share(e) for e in (2.013, 4.511, 4.840, 3.314))
     apatite = int(np.argmax(p_ka))
     assert (labels == apatite).sum() == 26
     assert p_ka[apatite] > 10 * np.delete(p_ka, apatite).max()
@@ -266,6 +268,9 @@ def test_automatic_path_on_the_shipped_real_eds_map(tmp_path):
     assert chevkinite == int(np.argmax(ce_la))
     bright = image.data.ravel() >= np.quantile(image.data, 0.9)
     assert bright[labels == chevkinite].mean() > 0.8
+    mica = int(np.argmax(k_ka))
+    assert k_ka[mica] > 2 * np.median(np.delete(k_ka, mica))
+    assert len({apatite, chevkinite, mica}) == 3
     choice = result.parameters["n_clusters_choice"]
     assert choice["rule"] == "poisson-split"
     assert choice["start"] == "the partition the rule checked"
@@ -285,3 +290,17 @@ def test_auto_k_start_is_recorded_with_the_engine_that_used_it():
         result = signal.clusterspy.result
         assert result.parameters["n_clusters_choice"]["start"] == start
         assert adjusted_rand_score(truth.ravel(), np.asarray(result.labels)) == 1.0
+
+
+@pytest.mark.parametrize("kwargs", [{"engine_kwargs": {"exact_sklearn": True}},
+                                    {"n_init": 3}])
+def test_auto_k_start_is_k_means_plus_plus_where_the_partition_is_not_used(kwargs):
+    # scikit-learn's own fit, or starts the user asked for: no partition start,
+    # and the record says so.
+    s = clusterspy.datasets.spectrum_image((30, 20), n_channels=64, n_phases=3,
+                                           counts=300, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DoubtfulEstimateWarning)
+        s.clusterspy.cluster_analysis("signal", n_clusters="auto", random_state=0,
+                                      **kwargs)
+    assert s.clusterspy.result.parameters["n_clusters_choice"]["start"] == "k-means++"

@@ -65,6 +65,12 @@ def test_rgb_reference_image(analysed):
     image.change_dtype("rgb8")
     fig = plot_reference_image(analysed, image)
     np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), rgb)
+    # 16-bit colour is scaled to [0, 1], not clipped at 255
+    rgb16 = rgb.astype(np.uint16) * 257
+    image16 = hs.signals.Signal1D(rgb16)
+    image16.change_dtype("rgb16")
+    fig = plot_reference_image(analysed, image16)
+    np.testing.assert_allclose(fig.axes[0].images[0].get_array(), rgb / 255)
 
 
 def test_scree(analysed):

@@ -487,8 +487,14 @@ def _choose_k(signal, call, algorithm, seed):
     start = "k-means++"
     if (
         call.request.algorithm == "kmeans"
-        and call.engine == "memory"  # the out-of-core engines seed k-means++
+        # only the memory engine's own Lloyd fit takes the start (the
+        # out-of-core engines and scikit-learn's fit seed k-means++), and
+        # only when the user asked for no start of their own
+        and call.engine == "memory"
+        and not options.get("exact_sklearn", False)
+        and getattr(call.estimator, "algorithm", None) == "lloyd"
         and "init" not in kwargs
+        and "n_init" not in kwargs
         and auto.positions is not None
         and k > 1
     ):

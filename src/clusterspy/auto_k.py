@@ -44,11 +44,13 @@ the best mixture of the others misses by more than ``tolerance`` of its
 intensity (5 % by default: the order of the relative accuracy of
 standards-based EDS quantification, Newbury & Ritchie 2013, *Scanning* 35,
 141; a line that a mixture reproduces to within it is no evidence of a
-different composition). Windows of 1, 2, 4, ... pooled bins are scanned
-and the excess ``(|y - mu| - tolerance * mu) / sqrt(mu)`` of the largest
-is compared with the normal quantile at ``alpha`` divided by the number
-of windows (Bonferroni): a new phase differs somewhere, clearly, not by a
-diffuse drift of the whole spectrum.
+different composition). The mixture is the others' own summed spectra
+with the fitted weights; windows of 1, 2, 4, ... pooled bins (at every
+half width) are scanned and the largest excess
+``(|y - mix| - tolerance * mix) / sqrt(mix + var(mix))`` is compared with
+the normal quantile at ``alpha`` divided by the number of windows
+(Bonferroni): a new phase differs somewhere, clearly, not by a diffuse
+drift of the whole spectrum.
 
 Each test is a likelihood-ratio (G) test of the cluster's summed counts
 against the best non-negative combination of the other clusters' sums
@@ -144,6 +146,16 @@ def _check_int(value, name, minimum):
     return int(value)
 
 
+def _check_tolerance(tolerance):
+    if tolerance is not None and not (
+        isinstance(tolerance, (float, int, np.floating, np.integer))
+        and not isinstance(tolerance, bool) and 0 <= tolerance < 1
+    ):
+        raise ValueError(
+            f"`tolerance` must be a number in [0, 1) or None, not {tolerance!r}."
+        )
+
+
 def split_counts(counts, random_state=None):
     """Split counts into two independent Poisson halves (count thinning).
 
@@ -191,28 +203,42 @@ def _pool(expected, min_expected):
     return np.unique(bins, return_inverse=True)[1]
 
 
-def _window_excess(yb, mu, mu_var, tolerance, alpha):
-    """The largest excess over ``tolerance`` in dyadic windows of bins.
+def _window_excess(yb, mix, mix_var, tolerance, alpha):
+    """The largest excess over ``tolerance`` in windows of adjacent bins.
 
-    Returns ``(z, z_critical, relative, width)``: the largest
-    ``(|y - mu| - tolerance * mu) / sqrt(mu + mu_var)`` over windows of 1,
-    2, 4, ... adjacent bins (``mu_var``: the variance of the fitted mixture,
-    from the other clusters' own counts), the Bonferroni-corrected normal
-    quantile it must exceed, and that window's relative difference
-    ``(y - mu) / mu`` and width.
+    Windows of 1, 2, 4, ... bins, at every half width (so that a line
+    across a window's edge is whole in the next size). Returns
+    ``(z, z_critical, relative, width)``: the largest
+    ``(|y - mix| - tolerance * mix) / sqrt(mix + mix_var)`` (``mix_var``: the
+    variance of the mixture, from the other clusters' own counts), the
+    normal quantile it must exceed (``alpha`` divided by the number of
+    windows, Bonferroni), and that window's relative difference
+    ``(y - mix) / mix`` and width.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterspy.auto_k import _window_excess
+    >>> mix = np.full(16, 1000.0); y = mix.copy(); y[5:7] *= 1.5  # one line
+    >>> z, critical, relative, width = _window_excess(y, mix, 0 * mix, 0.05, 0.01)
+    >>> bool(z > critical), round(relative, 2), width
+    (True, 0.5, 2)
     """
     from scipy.stats import norm
 
+    cy = np.concatenate([[0.0], np.cumsum(yb)])
+    cm = np.concatenate([[0.0], np.cumsum(mix)])
+    cv = np.concatenate([[0.0], np.cumsum(mix_var)])
     best = (-np.inf, 0.0, 1)
     n_windows = 0
     width = 1
     while width == 1 or width <= yb.size // 2:
-        m = yb.size // width
-        ys = yb[: m * width].reshape(m, width).sum(axis=1)
-        ms = mu[: m * width].reshape(m, width).sum(axis=1)
-        vs = ms + mu_var[: m * width].reshape(m, width).sum(axis=1)
+        starts = np.arange(0, yb.size - width + 1, max(width // 2, 1))
+        ys = cy[starts + width] - cy[starts]
+        ms = cm[starts + width] - cm[starts]
+        vs = ms + cv[starts + width] - cv[starts]
         z = (np.abs(ys - ms) - tolerance * ms) / np.sqrt(np.maximum(vs, 1e-12))
-        n_windows += m
+        n_windows += starts.size
         j = int(np.argmax(z))
         if z[j] > best[0]:
             best = (float(z[j]), float((ys[j] - ms[j]) / max(ms[j], 1e-12)), width)
@@ -278,6 +304,7 @@ def cluster_is_new_phase(spectrum, others, alpha=0.01, min_expected=5.0,
     >>> bool(cluster_is_new_phase(rng.poisson([20, 20, 600, 20]), [a, b])[0])
     True
     """
+    _check_tolerance(tolerance)
     test = _phase_test(spectrum, others, alpha, min_expected, counts_per_pixel,
                        min_separation, tolerance)
     return (test["new"], test["p_value"], test["chi2"], test["dof"],
@@ -339,10 +366,12 @@ def _phase_test(spectrum, others, alpha, min_expected, counts_per_pixel,
         new = new and separation >= min_separation
     relative = 0.0
     if tolerance is not None:
-        # The mixture is fitted from the others' counts: its Poisson noise
-        # (w_o**2 nu_ob per cluster) adds to the cluster's own.
-        mu_var = (w[:, None] ** 2 * nu).sum(axis=0)
-        excess, critical, relative, _ = _window_excess(yb, mu, mu_var, tolerance,
+        # Against the others' own sums mixed with the fitted weights (the
+        # joint fit's mu is pulled towards y and would shrink the difference
+        # by 1 / (1 + w)); their Poisson noise, w_o**2 o_b, adds to y's.
+        mix = (w[:, None] * ob).sum(axis=0)
+        mix_var = (w[:, None] ** 2 * ob).sum(axis=0)
+        excess, critical, relative, _ = _window_excess(yb, mix, mix_var, tolerance,
                                                        alpha)
         new = new and excess > critical
     return {"new": bool(new), "p_value": p, "chi2": chi2, "dof": int(dof),
@@ -490,13 +519,7 @@ def estimate_k_counts(
     max_clusters = _check_int(max_clusters, "max_clusters", 2)
     if not 0 < alpha < 1:
         raise ValueError(f"`alpha` must be in (0, 1), not {alpha!r}.")
-    if tolerance is not None and not (
-        isinstance(tolerance, (float, int, np.floating, np.integer))
-        and not isinstance(tolerance, bool) and 0 <= tolerance < 1
-    ):
-        raise ValueError(
-            f"`tolerance` must be a number in [0, 1) or None, not {tolerance!r}."
-        )
+    _check_tolerance(tolerance)
     max_clusters = min(max_clusters, counts.shape[0] - 1)
     ks = np.arange(1, max_clusters + 1)
     first, second = split_counts(counts, random_state)

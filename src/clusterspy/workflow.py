@@ -739,8 +739,7 @@ def _analyse(signal, plan, say, found):
         f"Cluster analysis: {plan.algorithm} on {features}, preprocessing "
         f"{plan.preprocessing or 'none'}"
         + (f", k = {k}" if k is not None else "")
-        + (", started from the partition the automatic rule checked" if auto_inside
-           else "...")
+        + (_started_from(signal) if auto_inside else "...")
     )
     kwargs = {} if plan.algorithm in _NO_N_CLUSTERS else {"n_clusters": k}
     if not auto_inside:
@@ -757,6 +756,13 @@ def _analyse(signal, plan, say, found):
                 f"({found.components.method})"
             )
     return info, plan
+
+
+def _started_from(signal):
+    """How the automatic k's clustering started, as the result recorded it."""
+    choice = signal.clusterspy.result.parameters.get("n_clusters_choice") or {}
+    start = choice.get("start")
+    return f", started from {start}" if start else ""
 
 
 def estimate_line(signal):

@@ -109,6 +109,8 @@ def plot_reference_image(signal, reference, cmap=None, image_cmap="gray"):
         # An RGB(A) image (HyperSpy's structured rgb8/rgba8 dtypes, e.g. the
         # optical image of a Renishaw map): matplotlib draws (y, x, 3 or 4).
         data = np.stack([data[name] for name in data.dtype.names], axis=-1)
+        if data.dtype != np.uint8:  # rgb16: matplotlib takes floats in [0, 1]
+            data = data / np.iinfo(data.dtype).max
     same_units = _text(sx.units) == _text(sy.units)
     left.imshow(
         data,
