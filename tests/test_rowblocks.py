@@ -3,6 +3,7 @@ the sample read with the scan, the rows' norms kept between Lloyd passes."""
 
 import dask
 import dask.array as da
+import dask.threaded
 import numpy as np
 import pytest
 from dask.callbacks import Callback
@@ -277,6 +278,8 @@ def test_block_budget_bounds_the_threads(small):
     keep = np.ones(64, dtype=bool)
     blocks = RowBlocks(X, keep, block_budget=6400)
     blocks.sub_block_bytes = None  # one chunk a task
+    if dask.threaded.CPU_COUNT > 1:  # dask's defaults
+        assert blocks.threads() == 1
     with dask.config.set(num_workers=4, scheduler="threads"):
         assert blocks.threads() == 1
         blocks.block_budget = 2 * 6400
@@ -297,3 +300,19 @@ def test_block_budget_bounds_the_threads(small):
         "signal", engine_kwargs={"block_budget": 1}, **kwargs
     )
     np.testing.assert_array_equal(lazy.clusterspy.result.labels, default)
+
+
+def test_a_distributed_client_sizes_its_own_workers():
+    distributed = pytest.importorskip("distributed")
+    X = da.zeros((64, 100), dtype=np.float32, chunks=(16, 100))
+    blocks = RowBlocks(X, np.ones(64, dtype=bool), block_budget=1)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        assert blocks.threads() is None
+        np.testing.assert_array_equal(
+            blocks.scatter(blocks.map(_first_feature), np.nan), np.zeros(64)
+        )

@@ -290,7 +290,9 @@ class RowBlocks:
 
         if dask.config.get("pool", None) is not None:
             return None
-        if get_scheduler() is not dask.threaded.get:
+        # the scheduler that computes delayed tasks now: the threaded one by
+        # default, a distributed Client's when one is active
+        if get_scheduler(collections=[dask.delayed(0)]) is not dask.threaded.get:
             return None
         default = dask.config.get("num_workers", None) or dask.threaded.CPU_COUNT
         itemsize = np.dtype(self.features.dtype).itemsize
