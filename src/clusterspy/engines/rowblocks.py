@@ -65,9 +65,8 @@ _EAGER_BLOCK_BYTES = 64 * 2**20
 SUB_BLOCK_BYTES = 8 * 2**20
 
 # Bytes of the file's chunks that the tasks run side by side on the threaded
-# scheduler may hold at once: with 256 MiB chunks, two tasks on two cores,
-# and never more. Chunks of up to 64 MiB leave every core busy on a machine
-# of up to 8 cores; larger chunks run on fewer threads.
+# scheduler may hold at once, each counted twice (see threads_within): 256 MiB
+# chunks run one at a time, 32 MiB ones on up to 8 threads.
 BLOCK_BUDGET = 512 * 2**20
 
 
@@ -94,6 +93,21 @@ def check_block_budget(value):
             f"{BLOCK_BUDGET}), not {value!r}."
         )
     return int(value)
+
+
+class _AsRead:
+    """In ``others`` of :meth:`RowBlocks.map`: the features' own block, as read.
+
+    When the cluster signals come from the very data the features are read
+    from, each task passes its block both ways instead of reading it twice.
+    """
+
+
+AS_READ = _AsRead()
+
+
+def _is_as_read(other):
+    return isinstance(other, _AsRead)
 
 
 def as_row_blocks(array):
@@ -229,12 +243,79 @@ class RowBlocks:
         for the cluster signals). Returns the per-task results, computed in
         one ``dask.compute`` call, in the order of :meth:`groups`.
         """
+
+        groups = self.groups()
+        if all(len(members) == 1 for members, _ in groups):
+            tasks = self._tile_tasks(func, args, rows, others)
+        else:
+            tasks = self._group_tasks(func, args, rows, others, groups)
+        self.passes += 1
+        _logger.info("clusterspy: %s (pass %d over the data)", description, self.passes)
+        start = time.perf_counter()
+        threads = self.threads()
+        out = self._compute(tasks, threads)
+        _logger.debug(
+            "clusterspy: pass %d over the data took %.3f s (%d tasks, %s threads)",
+            self.passes,
+            time.perf_counter() - start,
+            len(groups),
+            "the scheduler's" if threads is None else threads,
+        )
+        return out
+
+    def _tile_tasks(self, func, args, rows, others):
+        """One task per block, made with the read of the block.
+
+        A ``dask.array.blockwise`` over the features, the kept-rows mask and
+        the row arrays (as dask arrays in the same navigation blocks): dask
+        fuses the reading of a chunk (``from_zarr``, HyperSpy's lazy files)
+        into the task that works on it, so that a chunk is read only when a
+        thread is free to work on it, and the chunks in memory are those of
+        the tasks running (separate reading tasks would run ahead of the
+        work and hold one more chunk each).
+        """
+        import dask.array as da
+
+        nav = self.features.ndim - 1
+        shape, chunks = self.features.shape[:nav], self.features.chunks[:nav]
+        ind = tuple(range(nav))
+        pairs = [self.features, ind + (nav,)]
+        for r in (self.keep, *rows):
+            pairs += [da.from_array(np.asarray(r).reshape(shape), chunks=chunks), ind]
+        for j, o in enumerate(others):
+            if not _is_as_read(o):
+                pairs += [o, ind + (nav + 1 + j,)]
+        # The output keeps the features' last axis (one block): a contracted
+        # axis would keep dask from fusing the read into the task.
+        out = da.blockwise(
+            _run_tile,
+            ind + (nav,),
+            *pairs,
+            concatenate=True,
+            dtype=object,
+            meta=np.empty((0,) * (nav + 1), dtype=object),
+            adjust_chunks={nav: 1},
+            as_read=[_is_as_read(o) for o in others],
+            transform=self.transform,
+            work=func,
+            work_args=args,
+            n_rows=len(rows),
+            sub_bytes=self.sub_block_bytes,
+        )
+        # the array computed whole, not its blocks one by one (to_delayed):
+        # dask fuses the reads into the tasks only when it optimises an array
+        return out
+
+    def _group_tasks(self, func, args, rows, others, groups):
+        """One task per group of blocks, each block read by a task of its own."""
         import dask
 
         blocks = self._delayed_blocks(self.features)
-        other_blocks = [self._delayed_blocks(o) for o in others]
+        other_blocks = [
+            o if _is_as_read(o) else self._delayed_blocks(o) for o in others
+        ]
         tasks = []
-        for members, idx in self.groups():
+        for members, idx in groups:
             parts = [r[idx] for r in rows]
             tasks.append(
                 dask.delayed(_run_group, pure=False)(
@@ -245,22 +326,13 @@ class RowBlocks:
                     (*args, *parts),
                     len(parts),
                     self.sub_block_bytes,
-                    [[ob[b] for b in members] for ob in other_blocks],
+                    [
+                        ob if _is_as_read(ob) else [ob[b] for b in members]
+                        for ob in other_blocks
+                    ],
                 )
             )
-        self.passes += 1
-        _logger.info("clusterspy: %s (pass %d over the data)", description, self.passes)
-        start = time.perf_counter()
-        threads = self.threads()
-        out = self._compute(tasks, threads)
-        _logger.debug(
-            "clusterspy: pass %d over the data took %.3f s (%d tasks, %s threads)",
-            self.passes,
-            time.perf_counter() - start,
-            len(tasks),
-            "the scheduler's" if threads is None else threads,
-        )
-        return out
+        return tasks
 
     def _compute(self, tasks, workers=None):
         """``dask.compute(*tasks)`` on ``workers`` threads, one BLAS thread each."""
@@ -270,6 +342,9 @@ class RowBlocks:
         kwargs = {}
         if workers is not None:
             kwargs["num_workers"] = workers
+        if not isinstance(tasks, list):  # the array of _tile_tasks
+            with _progress(self.show_progressbar), threadpool_limits(1, "blas"):
+                return list(tasks.compute(**kwargs).ravel())
         # Tasks run side by side, one per core: a product of a block with a
         # few centres is bound by memory, and BLAS teams in every task would
         # only contend for the same cores.
@@ -279,26 +354,12 @@ class RowBlocks:
     def threads(self):
         """Threads for a pass on dask's threaded scheduler; None: its default.
 
-        As many as hold at most :attr:`block_budget` bytes of the largest
-        task's chunks (at least one); None when that is not fewer than the
-        scheduler's own, or when another scheduler (``dask.distributed``, a
-        configured pool) runs the tasks.
+        See :func:`threads_within`: each task counts twice the bytes of its
+        chunks (the largest task's).
         """
-        import dask
-        import dask.threaded
-        from dask.base import get_scheduler
-
-        if dask.config.get("pool", None) is not None:
-            return None
-        # the scheduler that computes delayed tasks now: the threaded one by
-        # default, a distributed Client's when one is active
-        if get_scheduler(collections=[dask.delayed(0)]) is not dask.threaded.get:
-            return None
-        default = dask.config.get("num_workers", None) or dask.threaded.CPU_COUNT
         itemsize = np.dtype(self.features.dtype).itemsize
         largest = max(idx.size for _, idx in self.groups()) * self.n_features * itemsize
-        fit = max(1, self.block_budget // max(1, largest))
-        return fit if fit < default else None
+        return threads_within(largest, self.block_budget)
 
     def scatter(self, parts, fill, dtype=None):
         """Per-task row arrays (from :meth:`map`) back into one array over all samples."""
@@ -373,6 +434,63 @@ class RowBlocks:
             return None
         transform, keep, x2 = self._norms
         return x2 if transform is self.transform and keep is self.keep else None
+
+
+def threads_within(task_bytes, block_budget=None):
+    """Threads of dask's threaded scheduler whose tasks fit ``block_budget``.
+
+    A task reading a chunk of ``task_bytes`` holds up to twice that while it
+    reads: zarr decodes a chunk into a buffer of its own, then copies it
+    into the array it returns. So ``block_budget // (2 * task_bytes)``
+    threads, at least one (measured: 256 MiB chunks of a 3 GiB zarr map
+    peak at 0.93 GiB on one thread, at 1.2 GiB on two). None (the
+    scheduler's own number) when that is not fewer, or when another
+    scheduler runs delayed tasks (a ``dask.distributed`` Client sizes its
+    workers itself; a configured pool).
+
+    Examples
+    --------
+    >>> import dask
+    >>> from clusterspy.engines.rowblocks import threads_within
+    >>> with dask.config.set(scheduler="threads", num_workers=4):
+    ...     threads_within(256 * 2**20), threads_within(64 * 2**20, 2**30)
+    (1, None)
+    """
+    import dask
+    import dask.threaded
+    from dask.base import get_scheduler
+
+    block_budget = check_block_budget(block_budget)
+    if dask.config.get("pool", None) is not None:
+        return None
+    # the scheduler that computes delayed tasks now: the threaded one by
+    # default, a distributed Client's when one is active
+    if get_scheduler(collections=[dask.delayed(0)]) is not dask.threaded.get:
+        return None
+    default = dask.config.get("num_workers", None) or dask.threaded.CPU_COUNT
+    fit = max(1, block_budget // max(1, 2 * int(task_bytes)))
+    return fit if fit < default else None
+
+
+def compute_within(collection, chunks_of, block_budget=None):
+    """``collection.compute()`` with the threads that ``chunks_of``'s chunks allow.
+
+    For a computation that reads whole chunks of the dask array
+    ``chunks_of`` (the centroid spectra: one chunk read for each), the
+    threads are bounded by :func:`threads_within` of its largest chunk.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from clusterspy.engines.rowblocks import compute_within
+    >>> x = da.ones((4, 3), chunks=(2, 3))
+    >>> compute_within(x.vindex[[0, 3]], x).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+    chunk = int(np.prod([max(c) for c in chunks_of.chunks], dtype=np.int64))
+    workers = threads_within(chunk * chunks_of.dtype.itemsize, block_budget)
+    kwargs = {} if workers is None else {"num_workers": workers}
+    return collection.compute(**kwargs)
 
 
 def sample_positions(keep, n, random_state):
@@ -474,6 +592,33 @@ def _flat_rows(blocks):
     )
 
 
+def _run_tile(
+    block, keep, *rest, as_read, transform, work, work_args, n_rows, sub_bytes
+):
+    """:func:`_run_block` (``work``) on one block, with its rows' arrays.
+
+    ``rest`` is the row arrays' blocks (navigation-shaped), then the other
+    arrays' blocks. Returns ``work``'s result in an object array of one
+    element per navigation axis: the pass computes the array of them.
+    """
+    rows = [np.asarray(r).ravel() for r in rest[:n_rows]]
+    given = iter(rest[n_rows:])
+    others = [AS_READ if flag else next(given) for flag in as_read]
+    result = _run_block(
+        block,
+        np.asarray(keep).ravel(),
+        transform,
+        work,
+        (*work_args, *rows),
+        n_rows,
+        sub_bytes,
+        *others,
+    )
+    out = np.empty((1,) * np.ndim(block), dtype=object)
+    out[(0,) * np.ndim(block)] = result
+    return out
+
+
 def _run_group(blocks, keep, transform, func, args, n_row_args, sub_bytes, others):
     """:func:`_run_block` on the rows of a group of blocks (one or more)."""
     return _run_block(
@@ -484,7 +629,7 @@ def _run_group(blocks, keep, transform, func, args, n_row_args, sub_bytes, other
         args,
         n_row_args,
         sub_bytes,
-        *[_flat_rows(o) for o in others],
+        *[o if _is_as_read(o) else _flat_rows(o) for o in others],
     )
 
 
@@ -505,7 +650,7 @@ def _run_block(block, keep, transform, func, args, n_row_args, sub_bytes, *other
     block = np.asarray(block)
     flat = block.reshape(-1, block.shape[-1])
     n = flat.shape[0]
-    others = [np.asarray(o).reshape(n, -1) for o in others]
+    others = [flat if _is_as_read(o) else np.asarray(o).reshape(n, -1) for o in others]
     combine = getattr(func, "combine", None)
     rows = n if sub_bytes is None else max(1, sub_bytes // (8 * max(1, flat.shape[1])))
     if combine is None or n <= rows:
@@ -896,7 +1041,12 @@ def final_pass(blocks, labels, centers, k, raw=None):
     signals' moments in the same pass, when they come from the data that the
     features were computed from.
     """
-    others = (raw,) if raw is not None else ()
+    others = ()
+    if raw is not None:
+        # the features' own blocks, as read, when they are those data: each
+        # block is read once for both
+        same = getattr(raw, "name", None) == blocks.features.name
+        others = (AS_READ,) if same else (raw,)
     index = np.arange(blocks.n_samples)
     x2 = blocks.norms()
     parts = blocks.map(
