@@ -317,3 +317,22 @@ def test_a_distributed_client_sizes_its_own_workers():
         np.testing.assert_array_equal(
             blocks.scatter(blocks.map(_first_feature), np.nan), np.zeros(64)
         )
+
+
+def _row_part(X, keep, part):
+    return part
+
+
+def test_tiles_and_groups_give_the_same_rows():
+    X = np.random.default_rng(0).normal(size=(20, 30, 4))
+    lazy = da.from_array(X, chunks=(10, 10, -1))
+    blocks = RowBlocks(lazy, np.ones(600, dtype=bool))
+    blocks.sub_block_bytes = 8 * 4 * 10  # a tile (100 rows) a task: fused reads
+    tile = blocks.scatter(blocks.map(_first_feature), np.nan)
+    np.testing.assert_array_equal(tile, X[..., 0].ravel())
+    # row arrays of more than one dimension go through the grouped path
+    labels = np.arange(1200).reshape(600, 2)
+    out = blocks.scatter(blocks.map(_row_part, rows=(labels,)), -1)
+    np.testing.assert_array_equal(out, labels)
+    blocks.sub_block_bytes = rowblocks.SUB_BLOCK_BYTES  # one group
+    np.testing.assert_array_equal(blocks.scatter(blocks.map(_first_feature), 0), tile)

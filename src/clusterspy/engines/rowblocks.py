@@ -245,7 +245,9 @@ class RowBlocks:
         """
 
         groups = self.groups()
-        if all(len(members) == 1 for members, _ in groups):
+        if all(len(members) == 1 for members, _ in groups) and all(
+            np.ndim(r) == 1 for r in rows
+        ):
             tasks = self._tile_tasks(func, args, rows, others)
         else:
             tasks = self._group_tasks(func, args, rows, others, groups)
