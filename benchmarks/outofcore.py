@@ -13,11 +13,19 @@ the array. Then, each case in its own subprocess, samples the resident memory ev
 1. the time to read the data once (a dask sum over the file: the disk-bound floor);
 2. clusterspy, lazy, signal source with "norm" preprocessing, k = 4 (three k-means++
    starts compared on the initialisation sample): wall time, number of
-   passes over the data, time per pass, peak resident memory, ARI against the truth;
+   passes over the data, the time of each pass (from one log message to the
+   next: the scan, each Lloyd iteration, the final distances and cluster
+   signals), peak resident memory, ARI against the truth; ``blockwise`` is
+   the same call with ``engine="blockwise"`` (on a map that fits the memory
+   budget, ``engine="auto"`` clusters it in memory);
 3. clusterspy, lazy, decomposition source (HyperSpy's lazy SVD, 5 components), cluster
    signals from the raw data;
 4. HyperSpy's built-in ``cluster_analysis`` on a smaller lazy file (``--hyperspy-size``),
    side by side with clusterspy on the same file.
+
+Threads: ``OMP_WAIT_POLICY=passive``; the engine runs one dask task per core
+with BLAS limited to one thread in each (threadpoolctl); the BLAS and OpenMP
+pools found are recorded in the JSON.
 
 Writes ``outofcore.json`` and ``outofcore.md`` into ``--out``.
 """
@@ -122,12 +130,18 @@ def case(name, path, size, channels):
 
     passes = []
 
+    durations = []
+
     class Count(logging.Handler):
         def emit(self, record):
-            passes.append((time.perf_counter(), record.getMessage()))
+            message = record.getMessage()
+            if message.endswith("over the data)"):
+                passes.append((time.perf_counter(), message))
+            elif " took " in message:  # DEBUG: the pass's own dask compute
+                durations.append(float(message.split(" took ")[1].split()[0]))
 
     logging.getLogger("clusterspy").addHandler(Count())
-    logging.getLogger("clusterspy").setLevel(logging.INFO)
+    logging.getLogger("clusterspy").setLevel(logging.DEBUG)
     s = hs.load(path, lazy=True)
     truth = _truth(size)
     out = {
@@ -142,11 +156,17 @@ def case(name, path, size, channels):
             s.decomposition(output_dimension=5, print_info=False)
         out["decomposition_s"] = time.perf_counter() - t0
         out["decomposition_peak_gib"] = dec_peak.peak / 2**30
+    if name in ("signal", "blockwise"):
+        # one read in this process just before: the pass's floor under the
+        # same load (the read case runs in its own process, earlier)
+        t0 = time.perf_counter()
+        float(da.sum(s.data).compute())
+        out["read_in_case_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     with PeakRSS() as peak:
         if name == "read":
             float(da.sum(s.data).compute())
-        elif name == "signal":
+        elif name in ("signal", "blockwise"):
             # three k-means++ starts, compared on the in-memory sample
             s.clusterspy.cluster_analysis(
                 "signal",
@@ -155,6 +175,7 @@ def case(name, path, size, channels):
                 n_init=3,
                 random_state=0,
                 show_progressbar=False,
+                engine="blockwise" if name == "blockwise" else "auto",
             )
         elif name == "decomposition":
             s.clusterspy.cluster_analysis(
@@ -168,15 +189,26 @@ def case(name, path, size, channels):
             s.cluster_analysis(
                 "signal", preprocessing="norm", n_clusters=4, random_state=0
             )
-    out["time_s"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    out["time_s"] = t1 - t0
     out["peak_gib"] = peak.peak / 2**30
     out["start_gib"] = peak.start / 2**30
-    if name in ("signal", "decomposition"):
+    if name in ("signal", "blockwise", "decomposition"):
         r = s.clusterspy.result
         out["ari"] = adjusted_rand_score(truth.ravel(), r.labels)
         out["engine"] = r.parameters["engine"]
         out["passes"] = len(passes)
         out["pass_messages"] = [m for _, m in passes]
+        # each pass: its dask compute (reading and working on every block)
+        out["pass_s"] = durations
+        out["first_pass_after_s"] = passes[0][0] - t0 if passes else None
+    from threadpoolctl import threadpool_info
+
+    out["threadpools"] = [
+        {k: p.get(k) for k in ("user_api", "internal_api", "num_threads")}
+        for p in threadpool_info()
+    ]
+    out["load_average"] = os.getloadavg()
     if name == "hyperspy":
         labels = s.get_cluster_labels(merged=True).data
         out["ari"] = adjusted_rand_score(truth.ravel(), np.asarray(labels).ravel())
@@ -210,19 +242,37 @@ def main():
     parser.add_argument("--hyperspy-size", type=int, default=256)
     parser.add_argument("--cache", default="/tmp/clusterspy-outofcore")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument(
+        "--only", help="comma-separated sizes to run (default: both)", default=None
+    )
+    parser.add_argument(
+        "--cases", default=None, help="comma-separated cases to run (default: all)"
+    )
     parser.add_argument("--case")
     parser.add_argument("--path")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite outofcore.md from outofcore.json, running nothing",
+    )
     args = parser.parse_args()
+    if args.report_only:
+        out = Path(args.out)
+        write_report(json.loads((out / "outofcore.json").read_text()), out)
+        return
     if args.case:
         case(args.case, args.path, args.size, args.channels)
         return
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     results = []
+    only = None if args.only is None else {int(x) for x in args.only.split(",")}
     for size, cases in (
         (args.size, ("read", "signal", "decomposition")),
-        (args.hyperspy_size, ("read", "hyperspy", "signal")),
+        (args.hyperspy_size, ("read", "hyperspy", "signal", "blockwise")),
     ):
+        if only is not None and size not in only:
+            continue
         path = cache / f"si_{size}x{size}x{args.channels}.zspy"
         if not path.exists():
             t0 = time.perf_counter()
@@ -238,6 +288,8 @@ def main():
             )
             print(f"  {time.perf_counter() - t0:.0f} s", flush=True)
         for name in cases:
+            if args.cases is not None and name not in args.cases.split(","):
+                continue
             print(f"{name} on {size}x{size}x{args.channels} ...", flush=True)
             r = _run_case(name, path, size, args.channels)
             print(
@@ -247,28 +299,73 @@ def main():
             results.append(r)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "outofcore.json").write_text(json.dumps(results, indent=1))
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    for r in results:
+        r["date"] = now
+    previous = out / "outofcore.json"
+    if (args.cases or args.only) and previous.exists():
+        # a partial run: the cases not run keep their earlier figures
+        ran = {(r["case"], r.get("size")) for r in results}
+        kept = [
+            dict(r, earlier=True)
+            for r in json.loads(previous.read_text())
+            if (r["case"], r.get("size")) not in ran
+        ]
+        results = kept + results
+        results.sort(key=lambda r: -(r.get("size") or 0))
+    previous.write_text(json.dumps(results, indent=1))
+    write_report(results, out)
+
+
+def write_report(results, out):
+    """``outofcore.md`` from the results (as in ``outofcore.json``)."""
+    import numpy as np
+
+    reads = {r["size"]: r["time_s"] for r in results if r.get("case") == "read"}
     lines = [
         "# Out-of-core benchmark",
         "",
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-        f"{os.cpu_count()} cores; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}",
+        f"{os.cpu_count()} cores; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; "
+        "dask's threaded scheduler, one task per core, BLAS limited to one thread in "
+        "each task (threadpoolctl); load average (1, 5, 15 min) at the end of each "
+        "case in the last column",
         "- Peak: resident memory of the whole process (Python, libraries and all), sampled "
         "every 5 ms during the call.",
+        "- Passes: the scan (feature statistics, finite rows, and the k-means sample "
+        "read in the same pass), the Lloyd iterations, the final distances and cluster "
+        "signals; each the time of its dask compute (clusterspy's DEBUG log). "
+        "Lloyd / read: the median Lloyd pass over the time of one read of the data "
+        "made in the same process just before the call (the read case runs earlier, "
+        "in its own process).",
         "",
-        "| case | data GiB | time s | passes | s per pass | peak RSS GiB | ARI |",
-        "|---|---|---|---|---|---|---|",
+        "| case | engine | data GiB | time s | passes | s per pass (scan, Lloyd..., final) "
+        "| Lloyd / read | peak RSS GiB | ARI | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['case']} | | error | | | | |")
+            lines.append(f"| {r['case']} | | | error | | | | | | |")
             continue
-        per_pass = r["time_s"] / r["passes"] if r.get("passes") else None
+        per = r.get("pass_s") or []
+        lloyd = [
+            t
+            for t, m in zip(per, r.get("pass_messages", []), strict=False)
+            if "iteration" in m
+        ]
+        ratio = ""
+        read = r.get("read_in_case_s") or reads.get(r["size"])
+        if lloyd and read:
+            ratio = f"{float(np.median(lloyd)) / read:.2f}"
+        load = ", ".join(f"{x:.1f}" for x in r.get("load_average", ()))
+        if r.get("earlier"):
+            load = f"earlier run ({r.get('date', 'before 2026-12')})"
         lines.append(
-            f"| {r['case']} ({r['size']}x{r['size']}x{r['channels']}) | {r['data_gib']:.2f} | "
+            f"| {r['case']} ({r['size']}x{r['size']}x{r['channels']}) | "
+            f"{r.get('engine', '')} | {r['data_gib']:.2f} | "
             f"{r['time_s']:.1f} | {r.get('passes', '')} | "
-            f"{'' if per_pass is None else f'{per_pass:.1f}'} | {r['peak_gib']:.2f} | "
-            f"{r.get('ari', ''):{'.3f' if 'ari' in r else ''}} |"
+            f"{', '.join(f'{t:.1f}' for t in per)} | {ratio} | {r['peak_gib']:.2f} | "
+            f"{r.get('ari', ''):{'.3f' if 'ari' in r else ''}} | {load} |"
         )
     (out / "outofcore.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -71,6 +71,7 @@ _ENGINE_KWARGS = (
     "passes",
     "memory_budget",
     "exact_sklearn",
+    "block_budget",
 )
 
 
@@ -176,7 +177,11 @@ def cluster_analysis(
         k-means over the data, default 2); ``memory_budget`` (bytes up to
         which ``engine="auto"`` computes lazy features and clusters them in
         memory; default a quarter of the available memory, see
-        :func:`clusterspy.engines.default_memory_budget`);
+        :func:`clusterspy.engines.default_memory_budget`); ``block_budget``
+        (bytes of the data's chunks that the blockwise engine's tasks hold at
+        once on dask's threaded scheduler, default 512 MiB: fewer threads
+        run side by side when the chunks are larger, see
+        :mod:`clusterspy.engines.rowblocks`);
         ``exact_sklearn`` (True: named k-means is scikit-learn's ``KMeans``
         fit itself, k-means++ on every row, rather than clusterspy's
         in-memory k-means, see :mod:`clusterspy.engines.gemm`).

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _compute
 from ._utils.progress import progress
-from .engines.rowblocks import raw_moments
+from .engines.rowblocks import compute_within, raw_moments
 from .sources import _is_dask, flatten_signal_axes
 
 __all__ = ["compute_cluster_signals"]
@@ -95,7 +95,7 @@ def _from_data(centers, labels, k, centroid_index, moments, show_progressbar):
             # point-wise reads: only the tiles holding the centroids
             where = np.unravel_index(idx, data.shape[:-1])
             with progress(show_progressbar):
-                rows = np.asarray(data.vindex[where].compute())
+                rows = np.asarray(compute_within(data.vindex[where], data))
         else:
             rows = data[idx]
         centroid[present] = rows.astype(np.float64)

@@ -14,9 +14,11 @@ their moments.
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from .. import _compute
 from .._utils.progress import progress
@@ -24,7 +26,7 @@ from ..algorithms import fit_labels
 from ..sources import flatten_signal_axes
 from . import rowblocks
 from .base import Fit, n_clusters_found
-from .kmeans import BlockwiseKMeans, default_sample_size
+from .kmeans import BlockwiseKMeans, default_sample_size, sample_rows_for
 
 __all__ = ["fit"]
 
@@ -34,7 +36,7 @@ def fit(plan, estimator, request):
 
     See :mod:`clusterspy.engines.base` for the interface.
     """
-    blocks, feature_dtype = _open_blocks(plan, request)
+    blocks, feature_dtype = _open_blocks(plan, request, estimator)
     membership = None
     if request.algorithm == "kmeans":
         fitted, labels, means, counts, k = _fit_kmeans(estimator, blocks, request)
@@ -76,15 +78,23 @@ def _sample_seed(request):
     return request.seed if isinstance(request.seed, int) else 0
 
 
-def _open_blocks(plan, request):
+def _open_blocks(plan, request, estimator=None):
     """Row blocks of the kept, finite positions, with the preprocessing fitted.
 
-    One pass over the data (feature statistics and finite rows). Returns the
-    blocks and the dtype of the preprocessed features.
+    One pass over the data (feature statistics and finite rows), which also
+    reads the rows the fit will sample (:func:`_predicted_sample`). Returns
+    the blocks and the dtype of the preprocessed features.
     """
     X = plan.features(flat=False)
-    blocks = rowblocks.RowBlocks(X, plan.keep, None, request.show_progressbar)
-    finite, stats = rowblocks.scan(blocks)
+    blocks = rowblocks.RowBlocks(
+        X,
+        plan.keep,
+        None,
+        request.show_progressbar,
+        block_budget=(request.options or {}).get("block_budget"),
+    )
+    prefetch = _predicted_sample(estimator, request, plan.keep, blocks.n_features)
+    finite, stats = rowblocks.scan(blocks, prefetch)
     blocks.keep = plan.apply_nan_policy(plan.keep, finite, request.k_requested)
     if plan.preprocessor is not None:
         if stats["count"] == 0:
@@ -101,6 +111,35 @@ def _open_blocks(plan, request):
         np.zeros((1, blocks.n_features), X.dtype), plan.preprocessor
     )
     return blocks, probe.dtype
+
+
+def _predicted_sample(estimator, request, keep, n_features):
+    """The rows the fit will sample, drawn before the scan so that it reads them.
+
+    They are drawn as the fit will draw them (:func:`sample_rows_for` with
+    a copy of the estimator's random state for k-means, the seeded draw of
+    :meth:`RowBlocks.sample` for the algorithms fitted on a sample), from
+    the rows kept before the scan. When the scan drops no row (no NaN),
+    they are the fit's sample, which then costs no read of its own;
+    otherwise the fit reads its sample as before. None when nothing is
+    sampled (mini-batch k-means streams) or the estimator is unknown.
+    """
+    if estimator is None or request.algorithm == "minibatchkmeans":
+        return None
+    if request.algorithm == "kmeans":
+        params = estimator.get_params()
+        kept = np.flatnonzero(keep)
+        rows = sample_rows_for(
+            kept.size,
+            n_features,
+            params["n_clusters"],
+            (request.options or {}).get("init_sample_size"),
+            copy.deepcopy(check_random_state(params["random_state"])),
+        )
+        return kept if rows is None else kept[rows]
+    return rowblocks.sample_positions(
+        keep, _sample_size(request, n_features), _sample_seed(request)
+    )
 
 
 def _fit_kmeans(estimator, blocks, request):
