@@ -32,7 +32,34 @@ __all__ = [
     "VarianceStabilizer",
     "WithCoordinates",
     "make_preprocessor",
+    "normalize_rows",
 ]
+
+
+def normalize_rows(X, norm="l2", out=None):
+    """``sklearn.preprocessing.normalize(X, norm)`` of dense float rows, fast.
+
+    The same operations as scikit-learn (row norms, then its
+    ``_handle_zeros_in_scale``: rows of norm below 10 eps are left as they
+    are), so the same values to the last bit, without its validation and
+    copies. Into ``out`` (an array of X's shape and dtype, which may be
+    ``X`` itself) or a new array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterspy.preprocessing import normalize_rows
+    >>> normalize_rows(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+    [[0.6, 0.8], [0.0, 0.0]]
+    """
+    if norm == "l2":
+        norms = np.sqrt(np.einsum("ij,ij->i", X, X))
+    elif norm == "l1":
+        norms = np.sum(np.abs(X), axis=1)
+    else:
+        norms = np.max(np.abs(X), axis=1)
+    norms[norms < 10 * np.finfo(norms.dtype).eps] = 1.0
+    return np.divide(X, norms[:, None], out=out)
 
 PREPROCESSING_NAMES = ("norm", "l1", "standard", "minmax", "sqrt", "anscombe")
 

@@ -41,6 +41,7 @@ from .._compute import (
     nearest_members,
 )
 from .._utils.progress import progress as _progress
+from ..preprocessing import normalize_rows
 from ..validation import as_working_float
 from ._loop import lloyd_loop
 
@@ -558,30 +559,12 @@ def _transform(transform, X, scratch=None):
                 scratch[0][: X.shape[0]] if scratch[0].shape[0] >= X.shape[0] else None
             )
             out = out if out is not None and out.dtype == X.dtype else None
-        out = _normalize(X, transform.norm, out)
+        out = normalize_rows(X, transform.norm, out)
         if scratch is not None and not scratch:
             scratch.append(out)
         return out
     with sklearn.config_context(assume_finite=True):
         return transform.transform(X)
-
-
-def _normalize(X, norm, out=None):
-    """``sklearn.preprocessing.normalize(X, norm)`` of dense float rows.
-
-    Into ``out`` (an array of X's shape and dtype) or a new array: a pass
-    writing its rows into memory already mapped is faster than into fresh
-    pages.
-    """
-    if norm == "l2":
-        norms = np.sqrt(np.einsum("ij,ij->i", X, X))
-    elif norm == "l1":
-        norms = np.sum(np.abs(X), axis=1)
-    else:
-        norms = np.max(np.abs(X), axis=1)
-    # scikit-learn's _handle_zeros_in_scale: (near) zero rows are left as they are
-    norms[norms < 10 * np.finfo(norms.dtype).eps] = 1.0
-    return np.divide(X, norms[:, None], out=out)
 
 
 def _flat_rows(blocks):
