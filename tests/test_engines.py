@@ -341,7 +341,12 @@ def test_n_init_runs_one_lloyd_over_the_data(small, caplog):
 def test_default_sample_size_bounds():
     from clusterspy.engines.kmeans import default_sample_size
 
-    assert default_sample_size(2048) == 8192  # 128 MiB of float64
+    assert default_sample_size(2048) == 2048  # 32 MiB of float64
+    assert default_sample_size(1024) == 4096
+    # algorithms fitted on a sample keep the larger one: the fit is the model
+    from clusterspy.engines.kmeans import FIT_SAMPLE_BYTES
+
+    assert default_sample_size(2048, sample_bytes=FIT_SAMPLE_BYTES) == 8192
     assert default_sample_size(2) == 100_000
     assert default_sample_size(10**6) == 1000
     assert default_sample_size(10**6, n_clusters=64) == 3200

@@ -170,10 +170,11 @@ def cluster_analysis(
         available; :mod:`clusterspy.engines.torch`, ``clusterspy[deep]``).
     engine_kwargs : dict or None
         Options of the blockwise engine: ``init_sample_size`` (rows for the
-        k-means++ initialisation) and ``fit_sample_size`` (rows on which
-        algorithms that cannot stream are fitted), both by default as many
-        as take about 128 MiB in float64 (at least 1000, at most 100 000:
-        8192 rows of 2048 channels); ``passes`` (passes of mini-batch
+        k-means++ initialisation, by default as many as take about 32 MiB in
+        float64: 2048 rows of 2048 channels) and ``fit_sample_size`` (rows on
+        which algorithms that cannot stream are fitted, by default about
+        128 MiB: 8192 rows of 2048 channels), both at least 1000 and at most
+        100 000; ``passes`` (passes of mini-batch
         k-means over the data, default 2); ``memory_budget`` (bytes up to
         which ``engine="auto"`` computes lazy features and clusters them in
         memory; default a quarter of the available memory, see

@@ -26,7 +26,12 @@ from ..algorithms import fit_labels
 from ..sources import flatten_signal_axes
 from . import rowblocks
 from .base import Fit, n_clusters_found
-from .kmeans import BlockwiseKMeans, default_sample_size, sample_rows_for
+from .kmeans import (
+    FIT_SAMPLE_BYTES,
+    BlockwiseKMeans,
+    default_sample_size,
+    sample_rows_for,
+)
 
 __all__ = ["fit"]
 
@@ -70,7 +75,8 @@ def fit(plan, estimator, request):
 
 def _sample_size(request, n_features):
     return request.options.get(
-        "fit_sample_size", default_sample_size(n_features, request.k_requested or 1)
+        "fit_sample_size",
+        default_sample_size(n_features, request.k_requested or 1, FIT_SAMPLE_BYTES),
     )
 
 
