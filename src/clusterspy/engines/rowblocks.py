@@ -13,12 +13,12 @@ memory; the data are read block by block, as many at a time as the scheduler
 runs in parallel.
 
 Blocks are sized by bytes, not only by the file's chunks: a chunk larger
-than :data:`SUB_BLOCK_BYTES` is worked on in sub-blocks of rows inside its
+than ``SUB_BLOCK_BYTES`` is worked on in sub-blocks of rows inside its
 task; chunks much smaller (a few rows of a map each) are grouped, several to
 a task, up to about that size, so that the work per task outweighs the
 scheduling of it. The number of tasks run side by side on dask's threaded
 scheduler is bounded so that the chunks they hold stay within
-``block_budget`` bytes (:data:`BLOCK_BUDGET` by default;
+``block_budget`` bytes (``BLOCK_BUDGET`` by default;
 ``engine_kwargs={"block_budget": bytes}`` in ``cluster_analysis``).
 
 It is plain dask: the same code runs on the threaded scheduler and, unchanged,
@@ -72,7 +72,7 @@ BLOCK_BUDGET = 512 * 2**20
 
 
 def check_block_budget(value):
-    """``block_budget`` checked: None (:data:`BLOCK_BUDGET`) or bytes >= 1.
+    """``block_budget`` checked: None (``BLOCK_BUDGET``) or bytes >= 1.
 
     Examples
     --------
@@ -159,7 +159,7 @@ class RowBlocks:
     block_budget : int or None
         Bytes of the data's chunks that tasks run side by side may hold at
         once on dask's threaded scheduler (fewer threads for larger chunks);
-        None: :data:`BLOCK_BUDGET`. A ``dask.distributed`` cluster sizes its
+        None: ``BLOCK_BUDGET``. A ``dask.distributed`` cluster sizes its
         workers itself.
 
     Examples
@@ -357,7 +357,7 @@ class RowBlocks:
     def threads(self):
         """Threads for a pass on dask's threaded scheduler; None: its default.
 
-        See :func:`threads_within`: each task counts twice the bytes of its
+        See ``threads_within``: each task counts twice the bytes of its
         chunks (the largest task's).
         """
         itemsize = np.dtype(self.features.dtype).itemsize
@@ -398,7 +398,7 @@ class RowBlocks:
     def take(self, rows):
         """Preprocessed features of the given rows (flat indices, sorted).
 
-        Rows that a :func:`scan` read ahead (``prefetch``) are not read
+        Rows that a ``scan`` read ahead (``prefetch``) are not read
         again.
         """
         import dask
@@ -480,7 +480,7 @@ def compute_within(collection, chunks_of, block_budget=None):
 
     For a computation that reads whole chunks of the dask array
     ``chunks_of`` (the centroid spectra: one chunk read for each), the
-    threads are bounded by :func:`threads_within` of its largest chunk.
+    threads are bounded by ``threads_within`` of its largest chunk.
 
     Examples
     --------
