@@ -112,6 +112,20 @@ def test_tiny_chunks_are_grouped_into_tasks():
     assert len(blocks.groups()) == 100
 
 
+def test_big_chunks_with_small_edges_are_not_grouped():
+    # 16 x 16-position chunks of a 34 x 34 map leave 2-position-wide edge
+    # tiles: grouping two of them would send every chunk down the unfused
+    # path (reads outside the tasks); chunks of half a sub-block or more are
+    # never grouped.
+    X = np.random.default_rng(0).random((34, 34, 8))
+    lazy = da.from_array(X, chunks=(16, 16, -1))
+    blocks = RowBlocks(lazy, np.ones(34 * 34, dtype=bool))
+    blocks.sub_block_bytes = 2 * 8 * 8 * 16 * 16  # two full tiles of float64
+    assert all(len(m) == 1 for m, _ in blocks.groups())
+    parts = blocks.map(_first_feature)
+    np.testing.assert_array_equal(blocks.scatter(parts, np.nan), X[..., 0].ravel())
+
+
 def _first_feature(X, keep):
     return X[:, 0]
 

@@ -204,13 +204,20 @@ class RowBlocks:
         rows, as float64, fit :attr:`sub_block_bytes`: a map stored in
         chunks of a few rows then makes tasks of about one sub-block each,
         not thousands of tasks whose scheduling outweighs their work. A
-        block as large or larger is a task of its own.
+        block as large or larger is a task of its own, and when the largest
+        block holds half a sub-block or more nothing is grouped: a map of
+        big chunks with small edge chunks keeps one task per chunk, whose
+        read dask fuses into the task (:meth:`map` takes that path only
+        when no task groups blocks).
         """
         key = self.sub_block_bytes
         if self._groups is not None and self._groups[0] == key:
             return self._groups[1]
         out, members, size = [], [], 0
         row_bytes = 8 * max(1, self.n_features)
+        largest = max((idx.size for idx in self.index), default=0) * row_bytes
+        if key is not None and 2 * largest >= key:
+            key = None  # big chunks: one task each
         for b, idx in enumerate(self.index):
             nbytes = idx.size * row_bytes
             if members and (key is None or size + nbytes > key):
@@ -229,7 +236,7 @@ class RowBlocks:
             )
             for m in out
         ]
-        self._groups = (key, groups)
+        self._groups = (self.sub_block_bytes, groups)
         return groups
 
     def map(self, func, *args, rows=(), others=(), description="pass"):
