@@ -286,6 +286,10 @@ def cluster_analysis(
     _choose(signal, call)
     fit = ENGINE_FITS[call.engine](call.plan, call.estimator, call.request)
     _check_clusters_found(fit, call.request.algorithm)
+    if "n_clusters_choice" in call.provenance:
+        call.provenance["n_clusters_choice"]["start"] = (
+            "the partition the rule checked" if fit.from_partition else "k-means++"
+        )
     if membership_threshold is not None:
         _apply_membership_threshold(fit, membership_threshold)
     ordered = _order_by_size(fit)
@@ -490,15 +494,9 @@ def _choose_k(signal, call, algorithm, seed):
     kwargs = dict(call.provenance["raw_kwargs"], n_clusters=k)
     call.estimator, _, _ = _make_estimator(algorithm, kwargs, seed)
     options = dict(call.request.options or {})
-    start = "k-means++"
     if (
         call.request.algorithm == "kmeans"
-        # only the memory engine's own Lloyd fit takes the start (the
-        # out-of-core engines and scikit-learn's fit seed k-means++), and
-        # only when the user asked for no start of their own
-        and call.engine == "memory"
-        and not options.get("exact_sklearn", False)
-        and getattr(call.estimator, "algorithm", None) == "lloyd"
+        # the user's own start wins
         and "init" not in kwargs
         and "n_init" not in kwargs
         and auto.positions is not None
@@ -507,9 +505,11 @@ def _choose_k(signal, call, algorithm, seed):
         # k-means from the partition the rule checked (its clusters' centres
         # in the clustering's features): k-means++ alone may land in another
         # optimum with other clusters (on the real 30 x 30 EDS map a single
-        # start merged the chevkinite grain into the matrix).
+        # start merged the chevkinite grain into the matrix). The engine
+        # says whether it used it (Fit.from_partition: the memory engine's
+        # own Lloyd fit does; the out-of-core ones and scikit-learn's fit
+        # seed k-means++).
         options["init_partition"] = (np.asarray(auto.positions), np.asarray(auto.labels))
-        start = "the partition the rule checked"
     call.request = dataclasses.replace(call.request, k_requested=k, options=options)
     call.provenance["kwargs"]["n_clusters"] = k
     call.provenance["n_clusters_choice"] = {
@@ -517,7 +517,6 @@ def _choose_k(signal, call, algorithm, seed):
         "rule": auto.rule,
         "metric_choices": dict(auto.metric_choices),
         "doubts": list(auto.doubts),
-        "start": start,
     }
     parameters = {
         "metric": "auto",

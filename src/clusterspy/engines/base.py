@@ -66,7 +66,9 @@ class Fit:
     ``labels`` cover every navigation position (-1 noise, -2 masked);
     ``means``/``counts`` are over each cluster's members in feature space;
     ``distances`` are to those means; ``raw_moments`` are the cluster
-    signals' ``(count, mean, m2)`` when the engine computed them on its way.
+    signals' ``(count, mean, m2)`` when the engine computed them on its way;
+    ``from_partition`` whether k-means started from the request's
+    ``options["init_partition"]`` (engines that do not use it leave False).
     """
 
     k: int
@@ -79,6 +81,7 @@ class Fit:
     estimator: object
     feature_dtype: object
     raw_moments: tuple | None = None
+    from_partition: bool = False
 
 
 def n_clusters_found(raw_labels, k_requested):

@@ -46,9 +46,11 @@ def fit(plan, estimator, request):
     if request.grid:
         _set_grid_connectivity(estimator, plan, keep)
     kept_distances = None
+    from_partition = False
     if request.algorithm == "kmeans" and _fast_kmeans_applies(estimator, Xp, options):
         if start is None:
             start = _seed_kmeans(estimator, Xp, None, options, keep)
+        *start, from_partition = start
         run = _fit_fast_kmeans(estimator, Xp, start, plan.row_squared_norms)
         raw_labels, raw_membership = run.labels, None
         k = estimator.n_clusters
@@ -91,6 +93,7 @@ def fit(plan, estimator, request):
         estimator,
         Xp.dtype,
         raw_moments,
+        from_partition,
     )
 
 
@@ -163,7 +166,10 @@ def _partition_rows(partition, keep, n_clusters):
 
 
 def _seed_kmeans(estimator, X, preprocessor, options, keep=None):
-    """k-means++ on a seeded sample of the rows of ``X``: ``(centers, tol)``.
+    """k-means++ on a seeded sample of the rows of ``X``.
+
+    Returns ``(centers, tol, from_partition)``: the initial centres, the
+    absolute tolerance, and whether they came from ``init_partition``.
 
     The rows are drawn as the blockwise engine draws them
     (:func:`~clusterspy.engines.kmeans.sample_rows_for`), and scaled by
@@ -202,7 +208,7 @@ def _seed_kmeans(estimator, X, preprocessor, options, keep=None):
     # k-means++ makes many small matrix products, which a BLAS team slows
     # down (see _fit_kmeans)
     with threadpool_limits(limits=1, user_api="blas"):
-        return initial_centers(
+        centers, tol = initial_centers(
             sample,
             n_clusters,
             init,
@@ -211,6 +217,7 @@ def _seed_kmeans(estimator, X, preprocessor, options, keep=None):
             estimator.tol,
             rs,
         )
+    return centers, tol, given is not None
 
 
 def _fit_fast_kmeans(estimator, Xp, start, x2=None):
