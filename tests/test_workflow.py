@@ -182,3 +182,16 @@ def test_count_data_keep_their_poisson_normalised_loadings(preprocessing, expect
                         say=lambda m: None)
     assert done.plan.preprocessing == expected
     assert done.signal.clusterspy.result.parameters["preprocessing"] == expected
+
+
+def test_the_default_decomposition_is_seeded(tmp_path):
+    # HyperSpy's randomized SVD of the leading components is unseeded: two
+    # runs gave different loadings (and on a real map once another k).
+    s = clusterspy.datasets.spectrum_image(shape=(24, 24), n_channels=64,
+                                           n_phases=3, counts=100, random_state=0)
+    runs = [run_workflow(s, output=tmp_path / str(i), say=lambda m: None)
+            for i in range(2)]
+    first, second = (r.signal.learning_results for r in runs)
+    assert runs[0].plan.decomposition == "auto"
+    np.testing.assert_array_equal(first.explained_variance, second.explained_variance)
+    np.testing.assert_array_equal(first.loadings, second.loadings)
