@@ -76,7 +76,8 @@ def auto_pipeline(s, max_clusters=MAX_CLUSTERS, random_state=0):
         nav_mask = mask.T if mask.any() else None
         s.decomposition(normalize_poissonian_noise=True, navigation_mask=nav_mask,
                         output_dimension=40,
-                        svd_solver="randomized", print_info=False)
+                        svd_solver="randomized", random_state=random_state,
+                        print_info=False)
         choice = significant_components_of(s, navigation_mask=nav_mask, n_draws=3,
                                            random_state=random_state)
         out["components"] = choice
