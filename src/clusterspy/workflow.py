@@ -696,31 +696,27 @@ def _analyse(signal, plan, say, found):
         and not lazy_pca
     )
     if plan.estimate:
+        from .estimate import get_cluster_metric
+
         say(
             f"Estimating the number of clusters: {plan.metric}, k = "
             f"{plan.min_clusters}..{plan.max_clusters}..."
         )
-    if auto_inside:
         with _library_errors():
-            signal.clusterspy.cluster_analysis(
-                cluster_source, n_clusters="auto", max_clusters=plan.max_clusters,
-                **common,
-            )
-        from .estimate import get_cluster_metric
-
-        found.metric = get_cluster_metric(signal)
-        k = signal.clusterspy.result.n_clusters
-    elif plan.estimate:
-        with _library_errors():
-            k = signal.clusterspy.estimate_number_of_clusters(
-                cluster_source,
-                max_clusters=plan.max_clusters,
-                min_clusters=plan.min_clusters,
-                metric=plan.metric,
-                **common,
-            )
-        from .estimate import get_cluster_metric
-
+            if auto_inside:
+                signal.clusterspy.cluster_analysis(
+                    cluster_source, n_clusters="auto",
+                    max_clusters=plan.max_clusters, **common,
+                )
+                k = signal.clusterspy.result.n_clusters
+            else:
+                k = signal.clusterspy.estimate_number_of_clusters(
+                    cluster_source,
+                    max_clusters=plan.max_clusters,
+                    min_clusters=plan.min_clusters,
+                    metric=plan.metric,
+                    **common,
+                )
         found.metric = get_cluster_metric(signal)
     used = n_components
     if found.components is not None:
