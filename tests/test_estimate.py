@@ -553,7 +553,9 @@ def test_lazy_nan_policy():
     s = hs.signals.Signal1D(X).as_lazy()
     with pytest.raises(ValueError, match="1 navigation position"):
         estimate(s, max_clusters=5, fit_sample_size=100)
-    k = estimate(s, max_clusters=5, fit_sample_size=100, nan_policy="mask")
+    # seeded: unseeded, 1 draw in 40 of the gap's reference sets answered 1
+    k = estimate(s, max_clusters=5, fit_sample_size=100, nan_policy="mask",
+                 random_state=0)
     assert k == 4
     assert get_cluster_metric(s).parameters["n_samples"] == 399
 
