@@ -83,3 +83,32 @@ def test_locked_callback_counts_every_call():
     np.testing.assert_array_equal(
         thread_map(np.square, [np.arange(3)], 2)[0], [0, 1, 4]
     )
+
+
+def test_an_interrupt_tripped_while_the_main_thread_waits_is_raised_at_once():
+    # `_thread.interrupt_main` trips the interrupt flag without a real signal,
+    # exactly like a SIGINT that arrives just before the main thread starts a
+    # blocking wait: nothing wakes the wait. Waiting in short slices is what
+    # makes the interrupt raise before the blocked call ends.
+    import _thread
+
+    release = threading.Event()
+    finished = threading.Event()
+
+    def work(i):
+        if i == 0:
+            release.wait(60)
+            finished.set()
+        else:
+            time.sleep(0.2)  # the main thread is waiting by now
+            _thread.interrupt_main()
+        return i
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            thread_map(work, [0, 1], 2)
+        # raised while call 0 still blocks: an unbounded wait would have
+        # returned only once call 0 had given up waiting and finished
+        assert not finished.is_set()
+    finally:
+        release.set()

@@ -14,9 +14,15 @@ from __future__ import annotations
 import numbers
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 __all__ = ["available_cores", "check_n_jobs", "thread_map", "locked"]
+
+# How long the main thread blocks at a time while it waits for the fits. A
+# signal that arrives just before a blocking wait starts does not interrupt
+# it (the C handler only sets a flag); the wait's end is when Python runs the
+# handler. An unbounded wait would hold Ctrl-C back until the fit ends.
+_POLL_SECONDS = 0.1
 
 
 def available_cores():
@@ -84,7 +90,7 @@ def thread_map(func, items, n_jobs):
         pool = ThreadPoolExecutor(n_jobs, initializer=_one_openmp_thread)
         try:
             futures = [pool.submit(func, item) for item in items]
-            results = [future.result() for future in futures]
+            results = [_result(future) for future in futures]
         except Exception:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -94,6 +100,13 @@ def thread_map(func, items, n_jobs):
             raise
         pool.shutdown(wait=True)
         return results
+
+
+def _result(future):
+    """``future.result()``, waiting in short slices so that Ctrl-C is seen."""
+    while not future.done():
+        wait((future,), timeout=_POLL_SECONDS)
+    return future.result()
 
 
 def locked(callback):
