@@ -274,6 +274,12 @@ def test_automatic_path_on_the_shipped_real_eds_map(tmp_path):
     choice = result.parameters["n_clusters_choice"]
     assert choice["rule"] == "poisson-split"
     assert choice["start"] == "the partition the rule checked"
+    # Every cluster the rule kept is more than 5 % off any mix of the others
+    # somewhere; the apatite's clearest difference is its P Ka line.
+    mixtures = done.signal.clusterspy.get_cluster_mixtures()
+    assert mixtures.counts and mixtures.mixture_like == []
+    assert "P_Ka" in mixtures.lines[apatite]
+    assert mixtures.largest_difference[apatite] > 5
 
 
 def test_auto_k_start_is_recorded_with_the_engine_that_used_it():

@@ -72,6 +72,7 @@ def test_report_sections_figures_and_tables(analysed, report_path):
         "overview",
         "sizes",
         "n-clusters",
+        "mixtures",
         "counts",  # the generated map holds Poisson counts
         "parameters",
         "versions",

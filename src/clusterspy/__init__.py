@@ -43,6 +43,7 @@ from .getters import (
     get_cluster_signals,
 )
 from .interactive import plot_cluster_explorer
+from .mixtures import ClusterMixtures, get_cluster_mixtures
 from .pca import PCA
 from .plotting import (
     cluster_colors,
@@ -91,6 +92,8 @@ __all__ = [
     "get_cluster_signals",
     "ClusterTable",
     "get_cluster_table",
+    "ClusterMixtures",
+    "get_cluster_mixtures",
     "plot_cluster_explorer",
     "merge_clusters",
     "split_cluster",

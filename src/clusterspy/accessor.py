@@ -15,6 +15,7 @@ import inspect
 from . import analysis, deep, estimate, export, getters, plotting, prediction, results
 from .editing import get_cluster_members, merge_clusters, split_cluster
 from .interactive import plot_cluster_explorer
+from .mixtures import get_cluster_mixtures
 from .sources import as_feature_signal
 from .tables import get_cluster_table
 from .validation import check_signal
@@ -93,6 +94,7 @@ class ClusterspyAccessor:
     plot_cluster_results = _bind(plotting.plot_cluster_results)
     export_cluster_results = _bind(export.export_cluster_results)
     get_cluster_table = _bind(get_cluster_table)
+    get_cluster_mixtures = _bind(get_cluster_mixtures)
     plot_cluster_explorer = _bind(plot_cluster_explorer)
     merge_clusters = _bind(merge_clusters)
     split_cluster = _bind(split_cluster)

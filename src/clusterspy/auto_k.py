@@ -208,28 +208,29 @@ def _window_excess(yb, mix, mix_var, tolerance, alpha):
 
     Windows of 1, 2, 4, ... bins, at every half width (so that a line
     across a window's edge is whole in the next size). Returns
-    ``(z, z_critical, relative, width)``: the largest
+    ``(z, z_critical, relative, width, start)``: the largest
     ``(|y - mix| - tolerance * mix) / sqrt(mix + mix_var)`` (``mix_var``: the
     variance of the mixture, from the other clusters' own counts), the
     normal quantile it must exceed (``alpha`` divided by the number of
     windows, Bonferroni), and that window's relative difference
-    ``(y - mix) / mix`` and width.
+    ``(y - mix) / mix``, width and first bin.
 
     Examples
     --------
     >>> import numpy as np
     >>> from clusterspy.auto_k import _window_excess
     >>> mix = np.full(16, 1000.0); y = mix.copy(); y[5:7] *= 1.5  # one line
-    >>> z, critical, relative, width = _window_excess(y, mix, 0 * mix, 0.05, 0.01)
-    >>> bool(z > critical), round(relative, 2), width
-    (True, 0.5, 2)
+    >>> z, critical, relative, width, start = _window_excess(y, mix, 0 * mix,
+    ...                                                      0.05, 0.01)
+    >>> bool(z > critical), round(relative, 2), width, start
+    (True, 0.5, 2, 5)
     """
     from scipy.stats import norm
 
     cy = np.concatenate([[0.0], np.cumsum(yb)])
     cm = np.concatenate([[0.0], np.cumsum(mix)])
     cv = np.concatenate([[0.0], np.cumsum(mix_var)])
-    best = (-np.inf, 0.0, 1)
+    best = (-np.inf, 0.0, 1, 0)
     n_windows = 0
     width = 1
     while width == 1 or width <= yb.size // 2:
@@ -241,9 +242,10 @@ def _window_excess(yb, mix, mix_var, tolerance, alpha):
         n_windows += starts.size
         j = int(np.argmax(z))
         if z[j] > best[0]:
-            best = (float(z[j]), float((ys[j] - ms[j]) / max(ms[j], 1e-12)), width)
+            best = (float(z[j]), float((ys[j] - ms[j]) / max(ms[j], 1e-12)), width,
+                    int(starts[j]))
         width *= 2
-    return best[0], float(norm.isf(alpha / n_windows)), best[1], best[2]
+    return best[0], float(norm.isf(alpha / n_windows)), best[1], best[2], best[3]
 
 
 def cluster_is_new_phase(spectrum, others, alpha=0.01, min_expected=5.0,
@@ -317,7 +319,8 @@ def _phase_test(spectrum, others, alpha, min_expected, counts_per_pixel,
     from scipy.stats import chi2 as chi2_dist
 
     fail = {"new": False, "p_value": 1.0, "chi2": 0.0, "dof": 0,
-            "separation": 0.0, "relative_difference": 0.0}
+            "separation": 0.0, "relative_difference": 0.0, "weights": None,
+            "window": None, "excess": None}
     y = np.asarray(spectrum, dtype=np.float64)
     others = np.atleast_2d(np.asarray(others, dtype=np.float64))
     total = y.sum()
@@ -364,18 +367,23 @@ def _phase_test(spectrum, others, alpha, min_expected, counts_per_pixel,
         kl = max(kl - dof / (2 * yb.sum()), 0.0)
         separation = counts_per_pixel * kl
         new = new and separation >= min_separation
-    relative = 0.0
+    relative, window, excess = 0.0, None, None
     if tolerance is not None:
         # Against the others' own sums mixed with the fitted weights (the
         # joint fit's mu is pulled towards y and would shrink the difference
         # by 1 / (1 + w)); their Poisson noise, w_o**2 o_b, adds to y's.
         mix = (w[:, None] * ob).sum(axis=0)
         mix_var = (w[:, None] ** 2 * ob).sum(axis=0)
-        excess, critical, relative, _ = _window_excess(yb, mix, mix_var, tolerance,
-                                                       alpha)
-        new = new and excess > critical
+        z, critical, relative, width, start = _window_excess(
+            yb, mix, mix_var, tolerance, alpha)
+        new = new and z > critical
+        excess = (z, critical)
+        # The window's channels: pooled bins are runs of adjacent channels.
+        inside = np.flatnonzero((bins >= start) & (bins < start + width))
+        window = (int(inside[0]), int(inside[-1]) + 1)
     return {"new": bool(new), "p_value": p, "chi2": chi2, "dof": int(dof),
-            "separation": separation, "relative_difference": relative}
+            "separation": separation, "relative_difference": relative,
+            "weights": w, "window": window, "excess": excess}
 
 
 def _fits(features, ks, n_init, random_state):

@@ -33,6 +33,7 @@ from ._atomic import naming
 from .plotting.elements import plural
 from .results import MASKED, NOISE, get_cluster_result
 from .tables import format_percent
+from .validation import check_bool
 
 __all__ = [
     "render_report",
@@ -827,6 +828,44 @@ def _elements_section(table):
     )
 
 
+def _mixtures_section(mixtures, n_clusters):
+    from matplotlib.colors import to_hex
+
+    from .plotting.colors import cluster_colors
+
+    colors = [to_hex(c) for c in cluster_colors(n_clusters)]
+    if mixtures.counts:
+        lead = (
+            "Each cluster's summed spectrum against the best non-negative mix of "
+            "the other clusters' (Poisson fit; shares of the mix's intensity), "
+            "the window of channels where it differs most clearly, and the share "
+            "of its intensity the mix leaves unexplained. <em>Mixture-like</em>: "
+            f"within {mixtures.tolerance:.0%} of the mix wherever the counts can "
+            "tell, as an interface or a thin layer over a matrix would be; "
+            "consider merging it (<code>merge_clusters</code>)."
+        )
+        like = mixtures.mixture_like
+        if like:
+            lead += (
+                " <strong>Mixture-like here: "
+                + ", ".join(f"cluster {c}" for c in like)
+                + ".</strong>"
+            )
+    else:
+        lead = (
+            "Each cluster's summed signal against the best non-negative mix of the "
+            "other clusters' (least squares; shares of the mix's intensity) and "
+            "the share of its intensity the mix leaves unexplained. These data "
+            "are not counts: there is no noise model to judge by, so no verdict."
+        )
+    return (
+        '<section id="mixtures"><h2>Closest mixtures</h2>'
+        f'<p class="lead">{lead}</p><div class="scroll">'
+        + mixtures.to_html(colors)
+        + "</div></section>"
+    )
+
+
 def _counts_section(counts):
     median = counts["median"]
     rows = [
@@ -994,11 +1033,13 @@ def render_report(
     warnings=None,
     table=None,
     counts=True,
+    mixtures=True,
 ):
     """Return the HTML text of the report (see :func:`write_report`)."""
     from . import __version__
 
     result = get_cluster_result(signal)
+    check_bool(mixtures, "mixtures")
     metric_items = _metrics(signal, metric, metrics)
     warnings = _check_warnings(warnings)
     if figures is None:
@@ -1026,6 +1067,11 @@ def render_report(
     elif table is False:
         table = None
     count_summary = counts_per_pixel(signal) if counts else None
+    mixture_table = None
+    if mixtures and result.n_clusters > 1:
+        from .mixtures import get_cluster_mixtures
+
+        mixture_table = get_cluster_mixtures(signal)
     parameters = result.parameters
     if title is None:
         title = signal.metadata.General.title or "signal"
@@ -1069,6 +1115,8 @@ def render_report(
     body.append("</div>")
     if table is not None and table.line_names:
         body.append(_elements_section(table))
+    if mixture_table is not None:
+        body.append(_mixtures_section(mixture_table, result.n_clusters))
     context = []
     if count_summary is not None:
         context.append(_counts_section(count_summary))
@@ -1139,6 +1187,7 @@ def write_report(
     warnings=None,
     table=None,
     counts=True,
+    mixtures=True,
 ):
     """Write a self-contained HTML report of a signal's cluster analysis.
 
@@ -1191,6 +1240,10 @@ def write_report(
         False shows none.
     counts : bool
         Show the counts per pixel of count data (:func:`counts_per_pixel`).
+    mixtures : bool
+        Show each cluster's closest mixture of the others
+        (:func:`clusterspy.get_cluster_mixtures`): which clusters look like
+        interfaces or mixtures rather than phases.
 
     Returns
     -------
@@ -1223,6 +1276,7 @@ def write_report(
         warnings=warnings,
         table=table,
         counts=counts,
+        mixtures=mixtures,
     )
     path = Path(path)
     with naming(path):

@@ -747,6 +747,7 @@ def _analyse(signal, plan, say, found):
     if not auto_inside:
         with _library_errors():
             signal.clusterspy.cluster_analysis(cluster_source, **common, **kwargs)
+    _say_mixtures(signal, say)
     if lazy_pca and n_components == "auto":
         found.components = _pca_choice(signal)
         if found.components is not None:
@@ -758,6 +759,17 @@ def _analyse(signal, plan, say, found):
                 f"({found.components.method})"
             )
     return info, plan
+
+
+def _say_mixtures(signal, say):
+    """Name the clusters within tolerance of a mix of the others (count data)."""
+    from .mixtures import get_cluster_mixtures
+
+    if signal.clusterspy.result.n_clusters < 2:
+        return
+    mixtures = get_cluster_mixtures(signal)
+    for c in mixtures.mixture_like:
+        say(f"Mixture-like: {mixtures.describe(c)}; consider merging it")
 
 
 def _started_from(signal):

@@ -1,0 +1,116 @@
+"""Each cluster's closest mixture of the others (clusterspy.mixtures)."""
+
+import numpy as np
+import pytest
+from hyperspy.signals import Signal1D
+from sklearn.metrics import adjusted_rand_score
+
+import clusterspy
+from clusterspy.report import render_report
+from clusterspy.validation import ParameterError
+
+
+def _band_map(counts=True, scale=40.0):
+    """Two phases and, between them, a band of their 50/50 mix."""
+    rng = np.random.default_rng(0)
+    a = rng.uniform(1, 10, 64)
+    b = rng.uniform(1, 10, 64)
+    b[40:44] += 30  # a line of its own
+    truth = np.repeat([0, 2, 1], [96, 64, 96])
+    mean = np.where(
+        truth[:, None] == 0, a, np.where(truth[:, None] == 1, b, (a + b) / 2)
+    )
+    data = rng.poisson(scale * mean).astype(float) if counts else scale * mean
+    s = Signal1D(data.reshape(16, 16, 64))
+    s.axes_manager.signal_axes[0].scale = 0.01
+    s.axes_manager.signal_axes[0].units = "keV"
+    s.clusterspy.cluster_analysis("signal", n_clusters=3, random_state=0)
+    labels = s.clusterspy.result.labels.reshape(-1)
+    assert adjusted_rand_score(truth, labels) == 1.0
+    band = int(np.bincount(labels[truth == 2]).argmax())
+    return s, labels, truth, band
+
+
+def test_an_interface_band_is_mixture_like_and_the_phases_are_distinct():
+    s, labels, truth, band = _band_map()
+    m = s.clusterspy.get_cluster_mixtures()
+    assert m.counts
+    assert m.mixture_like == [band]
+    assert [m.distinct[c] for c in range(3)] == [c != band for c in range(3)]
+    # the band is half of each phase (shares of the mix's intensity)
+    phases = [c for c in range(3) if c != band]
+    a_total = s.data.reshape(-1, 64)[labels == phases[0]].mean(axis=0).sum()
+    b_total = s.data.reshape(-1, 64)[labels == phases[1]].mean(axis=0).sum()
+    expected = a_total / (a_total + b_total)
+    np.testing.assert_allclose(m.weights[band, phases[0]], expected, atol=0.01)
+    np.testing.assert_allclose(m.weights[band].sum(), 1.0)
+    assert m.weights[band, band] == 0
+    assert m.unexplained[band] < 0.03
+    assert abs(m.largest_difference[band]) < m.tolerance
+    # a phase is not a mix: it differs clearly, in a window of the axis
+    low, high = m.window[phases[1]]
+    assert 0 <= low < high <= 0.64
+    assert abs(m.largest_difference[phases[1]]) > 0.2
+    text = m.describe(band)
+    assert text.startswith(f"cluster {band} \u2248 ")
+    assert text.endswith("mixture-like (within 5%)")
+    assert " keV" in text
+
+
+def test_without_counts_the_weights_are_non_negative_least_squares():
+    from scipy.optimize import nnls
+
+    s, labels, _, band = _band_map(counts=False, scale=1.3)
+    m = clusterspy.get_cluster_mixtures(s)
+    assert not m.counts
+    assert list(m.distinct) == [None, None, None]
+    assert m.window == [None, None, None] and np.isnan(m.largest_difference).all()
+    sums = s.data.reshape(-1, 64)
+    sums = np.array([sums[labels == c].sum(axis=0) for c in range(3)])
+    others = [c for c in range(3) if c != band]
+    w, _ = nnls(sums[others].T, sums[band])
+    shares = w * sums[others].sum(axis=1) / (w @ sums[others]).sum()
+    np.testing.assert_allclose(m.weights[band, others], shares, rtol=1e-9)
+    # noise-free: the band is exactly half of each phase's mean
+    assert m.unexplained[band] < 1e-9
+    assert "no verdict" in render_report(s, figures={}, counts=False)
+
+
+def test_the_report_names_the_mixture_like_cluster():
+    s, _, _, band = _band_map()
+    html = render_report(s, figures={})
+    assert '<section id="mixtures"><h2>Closest mixtures</h2>' in html
+    assert f"Mixture-like here: cluster {band}.</strong>" in html
+    assert html.count(">mixture-like</td>") == 1
+    assert html.count(">distinct</td>") == 2
+    assert '<section id="mixtures">' not in render_report(s, figures={}, mixtures=False)
+
+
+def test_one_cluster_has_nothing_to_mix():
+    s, *_ = _band_map()
+    s.clusterspy.cluster_analysis("signal", n_clusters=1, random_state=0)
+    m = s.clusterspy.get_cluster_mixtures()
+    assert len(m) == 1 and np.isnan(m.weights).all() and m.mixture_like == []
+    assert m.describe(0) == "cluster 0: no mixture fitted (empty, or nothing to mix)"
+    assert '<section id="mixtures">' not in render_report(s, figures={})
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"tolerance": 0}, ValueError, r"`tolerance` must be in \(0, 1\), not 0\."),
+        ({"tolerance": "5%"}, TypeError,
+         r"`tolerance` must be a number in \(0, 1\), not '5%'\."),
+        ({"alpha": 1.5}, ValueError, r"`alpha` must be in \(0, 1\), not 1\.5\."),
+    ],
+)
+def test_bad_settings_are_refused(kwargs, error, message):
+    s, *_ = _band_map()
+    with pytest.raises(error, match=message):
+        s.clusterspy.get_cluster_mixtures(**kwargs)
+
+
+def test_report_refuses_a_non_bool_mixtures():
+    s, *_ = _band_map()
+    with pytest.raises(ParameterError, match=r"`mixtures` must be True or False, not 1\."):
+        render_report(s, figures={}, mixtures=1)
