@@ -518,6 +518,12 @@ def _choose_k(signal, call, algorithm, seed):
         "metric_choices": dict(auto.metric_choices),
         "doubts": list(auto.doubts),
     }
+    if auto.gain is not None:
+        call.provenance["n_clusters_choice"]["gain"] = {
+            "gain": auto.gain.gain,
+            "offset": auto.gain.offset,
+            "r_squared": auto.gain.r_squared,
+        }
     parameters = {
         "metric": "auto",
         "rule": auto.rule,

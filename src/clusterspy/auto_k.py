@@ -115,6 +115,11 @@ class AutoK(NamedTuple):
         The navigation positions (flat indices) ``labels`` belong to, when
         the caller knows them (``cluster_analysis(n_clusters="auto")`` sets
         them, and starts its k-means from this partition).
+    gain : clusterspy.noise.GainEstimate or None
+        For data that are not counts but whose noise is counting noise
+        scaled by a gain: the photon-transfer fit that turned them into the
+        count equivalents the rule was applied to (the rule is then
+        ``"poisson-split on count equivalents"``).
     """
 
     n_clusters: int
@@ -126,6 +131,7 @@ class AutoK(NamedTuple):
     doubts: list
     labels: np.ndarray | None = None
     positions: np.ndarray | None = None
+    gain: object = None
 
     def summary(self):
         """Lines of text: the answer, each metric's answer and the doubts."""

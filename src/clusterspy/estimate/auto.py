@@ -191,9 +191,9 @@ def choice_record(choice):
     }
 
 
-def _counts_rows(signal, keep, rng, size):
-    """``(rows, counts)``: raw counts of the kept positions (a seeded sample
-    of ``size`` at most) and their flat navigation indices."""
+def _data_rows(signal, keep, rng, size):
+    """``(rows, data)``: the raw spectra of the kept positions (a seeded
+    sample of ``size`` at most, float64) and their flat navigation indices."""
     rows = np.flatnonzero(keep)
     if rows.size > size:
         rows = np.sort(rng.choice(rows, size=size, replace=False))
@@ -202,8 +202,25 @@ def _counts_rows(signal, keep, rng, size):
     taken = flat[rows]
     if hasattr(taken, "compute"):
         taken = taken.compute()
+    return rows, np.asarray(taken, dtype=np.float64)
+
+
+def _counts_rows(signal, keep, rng, size):
+    """``(rows, counts)``: raw counts of the kept positions (a seeded sample
+    of ``size`` at most) and their flat navigation indices."""
+    rows, taken = _data_rows(signal, keep, rng, size)
     # whole counts again after HyperSpy's in-place Poisson scaling round trip
-    return rows, np.clip(np.rint(np.asarray(taken, dtype=np.float64)), 0, None)
+    return rows, np.clip(np.rint(taken), 0, None)
+
+
+def _shot_noise_gain(data, n_components):
+    """The photon-transfer fit of non-count data, or None when it cannot be
+    made (too few rows or channels for the rank, values not finite)."""
+    from ..noise import photon_transfer
+
+    if n_components + 1 >= min(data.shape) - 1 or not np.isfinite(data).all():
+        return None
+    return photon_transfer(data, n_components)
 
 
 def choose_n_clusters_auto(plan, max_clusters, seed, show_progressbar=None):
@@ -211,8 +228,11 @@ def choose_n_clusters_auto(plan, max_clusters, seed, show_progressbar=None):
 
     Count data clustered on decomposition components: the Poisson split
     rule on the raw counts of the kept positions, with as many components
-    as the clustering uses. Anything else: the majority of the metrics on
-    the preprocessed features. Doubts are emitted as
+    as the clustering uses. Other data clustered on decomposition
+    components whose noise is counting noise scaled by a gain (Raman, CL:
+    :mod:`clusterspy.noise`): the same rule on their count equivalents.
+    Anything else: the majority of the metrics on the preprocessed
+    features. Doubts are emitted as
     :class:`~clusterspy.exceptions.DoubtfulEstimateWarning`. The result's
     ``positions`` are the navigation positions its ``labels`` belong to.
     """
@@ -230,6 +250,18 @@ def choose_n_clusters_auto(plan, max_clusters, seed, show_progressbar=None):
             random_state=seed,
         )
         return auto._replace(positions=rows)
+    if source.kind in _DECOMPOSED:
+        from ..noise import count_equivalents
+
+        rows, data = _data_rows(signal, plan.keep, rng, AUTO_FIT_SAMPLE_SIZE)
+        gain = _shot_noise_gain(data, source.number_of_components)
+        if gain is not None and gain.usable:
+            auto = estimate_k_counts(
+                count_equivalents(data, gain), source.number_of_components,
+                max_clusters=max_clusters, random_state=seed,
+            )
+            return auto._replace(positions=rows, gain=gain,
+                                 rule=auto.rule + " on count equivalents")
     X, keep = plan.compute(show_progressbar)
     rows = np.flatnonzero(keep)
     if X.shape[0] > AUTO_FIT_SAMPLE_SIZE:

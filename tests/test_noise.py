@@ -1,0 +1,109 @@
+"""Shot noise in data that are not counts (clusterspy.noise) and the
+automatic k on their count equivalents."""
+
+import warnings
+
+import hyperspy.api as hs
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from clusterspy.datasets import spectrum_image
+from clusterspy.exceptions import DoubtfulEstimateWarning
+from clusterspy.noise import count_equivalents, photon_transfer
+
+
+def _scaled(counts, gain=0.2, read=0.1, n_phases=3, seed=0, shape=(40, 40)):
+    """A generated count map scaled by ``gain``, with Gaussian read-out noise."""
+    s, truth = spectrum_image(shape, n_channels=256, n_phases=n_phases,
+                              counts=counts, random_state=seed, return_truth=True)
+    rng = np.random.default_rng(seed + 100)
+    data = gain * s.data + rng.normal(0, read, s.data.shape)
+    return hs.signals.Signal1D(data), truth
+
+
+@pytest.mark.parametrize("gain, read", [(0.2, 0.0), (0.2, 0.3), (3.0, 1.0)])
+def test_photon_transfer_recovers_the_gain_and_the_read_out_variance(gain, read):
+    s, _ = _scaled(2000, gain=gain, read=read)
+    fit = photon_transfer(s.data.reshape(-1, 256), 3)
+    assert fit.gain == pytest.approx(gain, rel=0.03)
+    assert fit.offset == pytest.approx(read**2, abs=0.05 * gain**2 + 0.1 * read**2)
+    assert fit.r_squared > 0.99 and fit.usable
+
+
+def test_noise_that_does_not_grow_with_intensity_is_not_counts():
+    # the phases of a 3-phase map, with additive Gaussian noise only
+    s, truth = spectrum_image((40, 40), n_channels=256, n_phases=3, counts=200,
+                              random_state=0, return_truth=True)
+    flat, labels = s.data.reshape(-1, 256), truth.ravel()
+    phases = np.array([flat[labels == p].mean(axis=0) for p in range(3)])
+    rng = np.random.default_rng(0)
+    data = phases[labels] + rng.normal(0, 0.5, flat.shape)
+    fit = photon_transfer(data, 3)
+    assert not fit.usable
+    assert fit.offset == pytest.approx(0.25, rel=0.05)
+    assert abs(fit.gain) * phases.max() < 0.1 * fit.offset
+
+
+def test_count_equivalents_have_the_variance_of_counts():
+    s, _ = _scaled(2000, gain=0.2, read=0.3)
+    data = s.data.reshape(-1, 256)
+    fit = photon_transfer(data, 3)
+    counts = count_equivalents(data, fit)
+    assert counts.min() >= 0 and np.array_equal(counts, np.rint(counts))
+    # the read-out variance became offset / gain**2 pseudo-counts
+    shift = fit.offset / fit.gain
+    np.testing.assert_allclose(counts, np.rint(np.clip((data + shift) / fit.gain, 0,
+                                                       None)))
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match=r"`data` must be 2-D \(n_positions, "
+                       r"n_channels\), not of shape \(10,\)\."):
+        photon_transfer(np.ones(10), 1)
+    with pytest.raises(ValueError, match=r"`n_components` must be in \[1, 3\] for "
+                       r"data of shape \(10, 50\), not 4\."):
+        photon_transfer(np.ones((10, 50)), 4)
+
+
+def _auto(signal):
+    signal.decomposition(print_info=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DoubtfulEstimateWarning)
+        signal.clusterspy.cluster_analysis(
+            "decomposition", number_of_components="auto", n_clusters="auto",
+            random_state=0)
+    return signal.clusterspy.result, [
+        str(w.message) for w in caught if w.category is DoubtfulEstimateWarning]
+
+
+def test_scaled_counts_get_the_poisson_split_rule_on_count_equivalents():
+    s, truth = _scaled(200)
+    result, doubts = _auto(s)
+    choice = result.parameters["n_clusters_choice"]
+    assert choice["rule"] == "poisson-split on count equivalents"
+    assert choice["gain"]["gain"] == pytest.approx(0.2, rel=0.05)
+    assert result.n_clusters == 3
+    assert adjusted_rand_score(truth.ravel(), result.labels.ravel()) == 1.0
+    assert doubts == []
+
+
+def test_a_thickness_gradient_of_one_phase_is_one_cluster():
+    s = spectrum_image((40, 40), n_channels=256, n_phases=1, counts=200,
+                       random_state=0)
+    rng = np.random.default_rng(1)
+    thickness = np.linspace(0.5, 1.5, 40)[None, :, None]
+    data = 0.2 * rng.poisson(s.data * thickness) + rng.normal(0, 0.1, s.data.shape)
+    result, _ = _auto(hs.signals.Signal1D(data))
+    assert result.parameters["n_clusters_choice"]["rule"] == (
+        "poisson-split on count equivalents")
+    assert result.n_clusters == 1
+
+
+def test_additive_noise_keeps_the_metrics_majority():
+    # read-out noise far above the shot noise: not counts in disguise
+    s, truth = _scaled(200, read=1.0)
+    result, _ = _auto(s)
+    choice = result.parameters["n_clusters_choice"]
+    assert choice["rule"].startswith("metrics-majority")
+    assert "gain" not in choice
