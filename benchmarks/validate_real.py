@@ -24,6 +24,7 @@ from clusterspy.auto_k import estimate_k_counts, estimate_k_features
 from clusterspy.components import significant_components_of
 from clusterspy.counts import count_summary, counts_per_position, is_count_data
 from clusterspy.exceptions import DoubtfulEstimateWarning
+from clusterspy.noise import count_equivalents, photon_transfer
 
 # ../shared/data next to the repository (the main checkout's layout).
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -99,10 +100,21 @@ def auto_pipeline(s, max_clusters=MAX_CLUSTERS, random_state=0):
         choice = significant_components_of(s)
         out["components"] = choice
         features = np.asarray(s.learning_results.loadings)[:, : choice.n_components]
+        raw = s.data.reshape(-1, s.data.shape[-1]).astype(np.float64)
+        # shot noise scaled by a gain (Raman, CL): the split rule on count
+        # equivalents, as cluster_analysis(n_clusters="auto") does
+        gain = photon_transfer(raw, choice.n_components, random_state=random_state)
+        out["gain"] = gain
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DoubtfulEstimateWarning)
-            result = estimate_k_features(features, max_clusters=max_clusters,
-                                         random_state=random_state)
+            if gain.usable:
+                result = estimate_k_counts(count_equivalents(raw, gain),
+                                           choice.n_components,
+                                           max_clusters=max_clusters,
+                                           random_state=random_state)
+            else:
+                result = estimate_k_features(features, max_clusters=max_clusters,
+                                             random_state=random_state)
         out["warnings"] = [str(w.message) for w in caught]
         out["k"] = result
         out["labels"] = result.labels
@@ -122,6 +134,11 @@ def _report(name, out, truth=None):
           f"{c.threshold if c.threshold is None else f'{c.threshold:.4g}'}); "
           f"explained variance / threshold: "
           + " ".join(f"{v / (c.threshold or ev[0]):.3g}" for v in ev[:8]))
+    if "gain" in out:
+        g = out["gain"]
+        print(f"  photon transfer: gain {g.gain:.4g}, offset {g.offset:.4g}, "
+              f"R^2 {g.r_squared:.3f}, shot share {g.shot_share:.2f}: "
+              + ("count equivalents" if g.usable else "not shot noise"))
     r = out["k"]
     print(f"  k = {r.n_clusters} by {r.rule}; metrics alone: {r.metric_choices}")
     for name_, curve in r.curves.items():

@@ -60,8 +60,10 @@ counts cannot be told apart and does not pass.
 
 The existing metrics (elbow, silhouette, gap) are computed on the same
 k-means fits and returned side by side; they do not choose ``k`` for
-counting data but a disagreement is reported. For data that are not counts,
-:func:`estimate_k_features` combines them by majority.
+counting data but a disagreement is reported. Data that are not counts but
+have counting noise scaled by a gain are given to the rule as count
+equivalents (:mod:`clusterspy.noise`); for other data,
+:func:`estimate_k_features` combines the metrics by majority.
 """
 
 from __future__ import annotations
