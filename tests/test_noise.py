@@ -86,6 +86,14 @@ def test_scaled_counts_get_the_poisson_split_rule_on_count_equivalents():
     assert result.n_clusters == 3
     assert adjusted_rand_score(truth.ravel(), result.labels.ravel()) == 1.0
     assert doubts == []
+    # the mixtures are judged on the same count equivalents
+    mixtures = s.clusterspy.get_cluster_mixtures()
+    assert mixtures.counts and list(mixtures.distinct) == [True, True, True]
+    # with a given k nothing was measured: no noise model, no verdict
+    s.clusterspy.cluster_analysis("decomposition", number_of_components=3,
+                                  n_clusters=3, random_state=0)
+    mixtures = s.clusterspy.get_cluster_mixtures()
+    assert not mixtures.counts and list(mixtures.distinct) == [None, None, None]
 
 
 def test_a_thickness_gradient_of_one_phase_is_one_cluster():

@@ -16,10 +16,13 @@ the windows at level ``alpha``). Otherwise it is *mixture-like*: within
 ``tolerance`` of a mix everywhere the counts can tell, and a candidate for
 :func:`~clusterspy.merge_clusters`.
 
-For other data (Raman, processed spectra, images) there is no noise model
-to judge by: the mix is fitted by non-negative least squares and the table
-gives the weights and the share of the intensity the mix leaves unexplained,
-with no verdict.
+Shot-noise data whose ``n_clusters="auto"`` was chosen on count
+equivalents (a Raman or CL map, :mod:`clusterspy.noise`) are judged the
+same way, on the count equivalents of their sums (the recorded gain). For
+other data (processed spectra, images) there is no noise model to judge
+by: the mix is fitted by non-negative least squares and the table gives the
+weights and the share of the intensity the mix leaves unexplained, with no
+verdict.
 """
 
 from __future__ import annotations
@@ -266,6 +269,14 @@ def get_cluster_mixtures(signal, tolerance=0.05, alpha=0.001):
     usable = (result.counts > 0) & np.isfinite(y_all).all(axis=1)
     one_d = sums.axes_manager.signal_dimension == 1
     counts = bool(one_d and usable.any() and is_count_data(y_all[usable]))
+    gain = (result.parameters.get("n_clusters_choice") or {}).get("gain")
+    if not counts and one_d and gain and result.centers_source != "user":
+        # Shot-noise data whose automatic k was chosen on count equivalents
+        # (clusterspy.noise): their sums are judged as those counts.
+        shift = max(gain["offset"], 0.0) / gain["gain"]
+        y_all = np.rint(np.clip(
+            (y_all + result.counts[:, None] * shift) / gain["gain"], 0, None))
+        counts = bool(usable.any())
     units, edges, lines = "", None, {}
     if one_d:
         axis = sums.axes_manager.signal_axes[0]
