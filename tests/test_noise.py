@@ -83,6 +83,10 @@ def test_scaled_counts_get_the_poisson_split_rule_on_count_equivalents():
     choice = result.parameters["n_clusters_choice"]
     assert choice["rule"] == "poisson-split on count equivalents"
     assert choice["gain"]["gain"] == pytest.approx(0.2, rel=0.05)
+    # and with the stored curve of the estimate
+    metric = s.clusterspy.get_cluster_metric()
+    assert metric.parameters["gain"] == choice["gain"]
+    assert metric.rule == "poisson-split on count equivalents"
     assert result.n_clusters == 3
     assert adjusted_rand_score(truth.ravel(), result.labels.ravel()) == 1.0
     assert doubts == []

@@ -485,7 +485,7 @@ def _choose(signal, call):
 def _choose_k(signal, call, algorithm, seed):
     """``n_clusters="auto"``: choose ``k``, store its evidence, rebuild the estimator."""
     from ._utils.provenance import versions as _v
-    from .estimate.auto import auto_metric, choose_n_clusters_auto
+    from .estimate.auto import auto_metric, choose_n_clusters_auto, gain_record
 
     auto = choose_n_clusters_auto(
         call.plan, call.auto["max_clusters"], seed, call.request.show_progressbar
@@ -519,11 +519,7 @@ def _choose_k(signal, call, algorithm, seed):
         "doubts": list(auto.doubts),
     }
     if auto.gain is not None:
-        call.provenance["n_clusters_choice"]["gain"] = {
-            "gain": auto.gain.gain,
-            "offset": auto.gain.offset,
-            "r_squared": auto.gain.r_squared,
-        }
+        call.provenance["n_clusters_choice"]["gain"] = gain_record(auto.gain)
     parameters = {
         "metric": "auto",
         "rule": auto.rule,

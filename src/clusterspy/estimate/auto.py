@@ -24,6 +24,7 @@ __all__ = [
     "check_auto_components",
     "decomposed_auto",
     "choose_components",
+    "gain_record",
     "choose_n_clusters_auto",
     "significant_components",
 ]
@@ -271,6 +272,14 @@ def choose_n_clusters_auto(plan, max_clusters, seed, show_progressbar=None):
     return auto._replace(positions=rows)
 
 
+def gain_record(gain):
+    """JSON-safe record of the photon-transfer fit an automatic k used, or None."""
+    if gain is None:
+        return None
+    return {"gain": float(gain.gain), "offset": float(gain.offset),
+            "r_squared": float(gain.r_squared)}
+
+
 def auto_metric(auto, parameters, versions):
     """The :class:`.result.ClusterMetric` of an automatic ``k`` (``metric="auto"``).
 
@@ -282,6 +291,8 @@ def auto_metric(auto, parameters, versions):
     from .result import ClusterMetric
 
     curves = {key: np.asarray(v, dtype=np.float64) for key, v in auto.curves.items()}
+    if auto.gain is not None:
+        parameters = {**parameters, "gain": gain_record(auto.gain)}
     if "worst_p" in curves:
         values, errors = curves["worst_p"], None
     else:
