@@ -180,3 +180,19 @@ def test_bad_input():
         estimate_k_counts(X, 2, tolerance=-0.1)
     with pytest.raises(ValueError, match="`features` must be 2-D"):
         estimate_k_features(np.zeros(5))
+
+
+def test_a_few_counts_where_the_others_counted_none_are_no_evidence():
+    # A channel where the other clusters' sums happen to be 0 still has a
+    # Poisson uncertainty: the cluster's 5 counts there must not make the
+    # window test call it 50 000 standard deviations off its mix.
+    rng = np.random.default_rng(0)
+    a = rng.uniform(50, 500, 64)
+    b = rng.uniform(50, 500, 64)
+    a[10] = b[10] = 0.0
+    y = np.rint((a + b) / 2)
+    y[10] = 5
+    test = auto_k._phase_test(y, np.array([a, b]), 0.001, 5.0, None, 0.0, 0.05)
+    z, critical = test["excess"]
+    assert z < critical
+    assert not test["new"]

@@ -211,16 +211,17 @@ def _pool(expected, min_expected):
     return np.unique(bins, return_inverse=True)[1]
 
 
-def _window_excess(yb, mix, mix_var, tolerance, alpha):
+def _window_excess(yb, mix, mix_var, tolerance, alpha, y_var=None):
     """The largest excess over ``tolerance`` in windows of adjacent bins.
 
     Windows of 1, 2, 4, ... bins, at every half width (so that a line
     across a window's edge is whole in the next size). Returns
     ``(z, z_critical, relative, width, start)``: the largest
-    ``(|y - mix| - tolerance * mix) / sqrt(mix + mix_var)`` (``mix_var``: the
-    variance of the mixture, from the other clusters' own counts), the
-    normal quantile it must exceed (``alpha`` divided by the number of
-    windows, Bonferroni), and that window's relative difference
+    ``(|y - mix| - tolerance * mix) / sqrt(y_var + mix_var)`` (``y_var``:
+    the variance of ``y`` under the null, ``mix`` when not given;
+    ``mix_var``: the variance of the mixture, from the other clusters' own
+    counts), the normal quantile it must exceed (``alpha`` divided by the
+    number of windows, Bonferroni), and that window's relative difference
     ``(y - mix) / mix``, width and first bin.
 
     Examples
@@ -238,6 +239,8 @@ def _window_excess(yb, mix, mix_var, tolerance, alpha):
     cy = np.concatenate([[0.0], np.cumsum(yb)])
     cm = np.concatenate([[0.0], np.cumsum(mix)])
     cv = np.concatenate([[0.0], np.cumsum(mix_var)])
+    if y_var is not None:
+        cv = cv + np.concatenate([[0.0], np.cumsum(y_var)]) - cm
     best = (-np.inf, 0.0, 1, 0)
     n_windows = 0
     width = 1
@@ -379,11 +382,14 @@ def _phase_test(spectrum, others, alpha, min_expected, counts_per_pixel,
     if tolerance is not None:
         # Against the others' own sums mixed with the fitted weights (the
         # joint fit's mu is pulled towards y and would shrink the difference
-        # by 1 / (1 + w)); their Poisson noise, w_o**2 o_b, adds to y's.
+        # by 1 / (1 + w)). The variances are those of the null, from the
+        # joint fit: y's mu, and the others' w_o**2 nu_ob (not their observed
+        # counts: a channel where the others counted 0 still has a Poisson
+        # uncertainty, and a cluster with a few counts there is no evidence).
         mix = (w[:, None] * ob).sum(axis=0)
-        mix_var = (w[:, None] ** 2 * ob).sum(axis=0)
+        mix_var = (w[:, None] ** 2 * nu).sum(axis=0)
         z, critical, relative, width, start = _window_excess(
-            yb, mix, mix_var, tolerance, alpha)
+            yb, mix, mix_var, tolerance, alpha, y_var=mu)
         new = new and z > critical
         excess = (z, critical)
         # The window's channels: pooled bins are runs of adjacent channels.

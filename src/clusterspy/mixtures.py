@@ -129,7 +129,8 @@ class ClusterMixtures:
             if self.lines[cluster]:
                 where += " (" + ", ".join(self.lines[cluster]) + ")"
             text += (
-                f"; differs most clearly by {self.largest_difference[cluster]:+.0%} "
+                f"; differs most clearly by "
+                f"{_difference_text(self.largest_difference[cluster])} "
                 f"at {where}"
             )
         text += f"; {self.unexplained[cluster]:.0%} of its intensity unexplained"
@@ -171,7 +172,8 @@ class ClusterMixtures:
             if self.window[c] is not None:
                 low, high = self.window[c]
                 difference = (
-                    f"{self.largest_difference[c]:+.0%} at {low:.4g}\u2013{high:.4g} "
+                    f"{_difference_text(self.largest_difference[c])} at "
+                    f"{low:.4g}\u2013{high:.4g} "
                     f"{self.units}"
                 ).rstrip()
                 if self.lines[c]:
@@ -190,6 +192,15 @@ class ClusterMixtures:
             )
         out.append("</tbody></table>")
         return "".join(out)
+
+
+def _difference_text(relative):
+    """``+13%``, or ``21x the mix`` where a line is many times the mix's."""
+    if not np.isfinite(relative):
+        return "a line the mix lacks"
+    if relative >= 1:
+        return f"{relative + 1:.3g}\u00d7 the mix"
+    return f"{relative:+.0%}"
 
 
 def _check_fraction(value, name):
