@@ -114,3 +114,18 @@ def test_report_refuses_a_non_bool_mixtures():
     s, *_ = _band_map()
     with pytest.raises(ParameterError, match=r"`mixtures` must be True or False, not 1\."):
         render_report(s, figures={}, mixtures=1)
+
+
+def test_clusterspy_run_names_the_mixture_like_cluster(tmp_path):
+    from clusterspy.workflow import run_workflow
+
+    s, _, _, band = _band_map()
+    said = []
+    done = run_workflow(s, output=tmp_path / "out", say=said.append,
+                        decomposition="none", n_clusters=3, preprocessing=None,
+                        seed=0)
+    lines = [line for line in said if line.startswith("Mixture-like:")]
+    mixtures = done.signal.clusterspy.get_cluster_mixtures()
+    assert mixtures.mixture_like == [band]
+    assert lines == [f"Mixture-like: {mixtures.describe(band)}; consider merging it"]
+    assert lines[0].endswith("mixture-like (within 5%); consider merging it")
