@@ -140,7 +140,9 @@ def _report(name, out, truth=None):
               f"R^2 {g.r_squared:.3f}, shot share {g.shot_share:.2f}: "
               + ("count equivalents" if g.usable else "not shot noise"))
     r = out["k"]
-    print(f"  k = {r.n_clusters} by {r.rule}; metrics alone: {r.metric_choices}")
+    rule = r.rule + (" on count equivalents" if out.get("gain") is not None
+                     and out["gain"].usable else "")
+    print(f"  k = {r.n_clusters} by {rule}; metrics alone: {r.metric_choices}")
     for name_, curve in r.curves.items():
         print(f"    {name_:>10}: " + " ".join(f"{v:.3g}" for v in curve))
     for t in r.tests:

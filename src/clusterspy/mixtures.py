@@ -7,14 +7,16 @@ summed spectrum as the best non-negative mix of the other clusters' summed
 spectra and says how far it is from that mix, and where.
 
 For count data (EDS, EELS and CL counts: the cluster sums are non-negative
-whole numbers) the fit and the verdict are those of the Poisson split rule
-behind ``n_clusters="auto"`` (:mod:`clusterspy.auto_k`): the mix is fitted by
-Poisson maximum likelihood, and a cluster is *distinct* when, in at least one
-window of adjacent channels, it differs from the mix by more than
+whole numbers) the fit and the window test are those of the Poisson split
+rule behind ``n_clusters="auto"`` (:mod:`clusterspy.auto_k`): the mix is
+fitted by Poisson maximum likelihood, and a cluster is *distinct* when, in at
+least one window of adjacent channels, it differs from the mix by more than
 ``tolerance`` of the intensity, beyond the counting noise (Bonferroni over
-the windows at level ``alpha``). Otherwise it is *mixture-like*: within
-``tolerance`` of a mix everywhere the counts can tell, and a candidate for
-:func:`~clusterspy.merge_clusters`.
+the windows at level ``alpha``). Otherwise it is *mixture-like*: not shown
+to differ from a mix by more than ``tolerance`` anywhere, and a candidate for
+:func:`~clusterspy.merge_clusters`. The verdict is taken on counts held out
+from the clustering (:func:`_held_out_sums`); the weights, the window and the
+unexplained share describe the whole sums.
 
 Shot-noise data whose ``n_clusters="auto"`` was chosen on count
 equivalents (a Raman or CL map, :mod:`clusterspy.noise`) are judged the
@@ -137,7 +139,7 @@ class ClusterMixtures:
         if self.distinct[cluster] is True:
             text += f": distinct (beyond {self.tolerance:.0%})"
         elif self.distinct[cluster] is False:
-            text += f": mixture-like (within {self.tolerance:.0%})"
+            text += f": mixture-like (not distinct beyond {self.tolerance:.0%})"
         return text
 
     def __repr__(self):
@@ -211,6 +213,69 @@ def _check_fraction(value, name):
     return float(value)
 
 
+def _held_out_sums(signal, result, gain, max_rows=20_000, random_state=0):
+    """Per-cluster sums of one half of the counts, the positions assigned by
+    the other half; None when the fitted clustering cannot assign new data.
+
+    The verdict must not be taken on the data the partition was fitted on:
+    k-means cuts even a single phase where its noise differs most, and its
+    clusters' sums then differ by far more than their noise. So the counts
+    (or count equivalents) of the clustered positions are split into two
+    independent Poisson halves (:func:`clusterspy.auto_k.split_counts`), the
+    first half (doubled, in the data's units) is assigned by the fitted
+    clustering (``result.predict``), and the second half is summed per
+    assigned cluster.
+    """
+    from hyperspy.signals import Signal1D
+
+    from .auto_k import split_counts
+    from .noise import GainEstimate, count_equivalents
+
+    labels = np.asarray(result.labels).reshape(-1)
+    rows = np.flatnonzero(labels >= 0)
+    rng = np.random.default_rng(random_state)
+    if rows.size > max_rows:
+        rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
+    flat = signal._data_aligned_with_axes.reshape(
+        (signal.axes_manager.navigation_size, -1))
+    data = flat[rows]
+    if hasattr(data, "compute"):
+        data = data.compute()
+    data = np.asarray(data, dtype=np.float64)
+    if gain:
+        fit = GainEstimate(gain["gain"], gain["offset"], 1.0, 1.0, True, None, None)
+        counts = count_equivalents(data, fit)
+    else:
+        counts = np.clip(np.rint(data), 0, None)
+    first, second = split_counts(counts, random_state)
+    doubled = 2.0 * first
+    if gain:  # back to the data's units
+        doubled = doubled * gain["gain"] - gain["offset"] / gain["gain"]
+    new = Signal1D(doubled.reshape((rows.size,) + signal.axes_manager._signal_shape_in_array))
+    try:
+        assigned = np.asarray(result.predict(new).data).reshape(-1)
+    except (ValueError, TypeError, NotImplementedError, KeyError):
+        return None
+    k = result.n_clusters
+    onehot = np.zeros((k, rows.size))
+    kept = assigned >= 0
+    onehot[assigned[kept], np.flatnonzero(kept)] = 1
+    return onehot @ second
+
+
+def _distinct(held_out, c, others, alpha, tolerance):
+    """The window test of cluster ``c``'s held-out sum against the others'."""
+    from .auto_k import _phase_test
+
+    if held_out[c].sum() <= 0 or held_out[others].sum() <= 0:
+        return None
+    test = _phase_test(held_out[c], held_out[others], alpha, 5.0, None, 0.0,
+                       tolerance)
+    if test["excess"] is None:
+        return None
+    return bool(test["excess"][0] > test["excess"][1])
+
+
 def _nnls_mix(y, others):
     """Non-negative least-squares weights of ``others`` (rows) for ``y``."""
     from scipy.optimize import nnls
@@ -281,20 +346,26 @@ def get_cluster_mixtures(signal, tolerance=0.05, alpha=0.001):
     one_d = sums.axes_manager.signal_dimension == 1
     counts = bool(one_d and usable.any() and is_count_data(y_all[usable]))
     gain = (result.parameters.get("n_clusters_choice") or {}).get("gain")
-    if not counts and one_d and gain and result.centers_source != "user":
+    if counts or not one_d or result.centers_source == "user":
+        gain = None
+    if gain:
         # Shot-noise data whose automatic k was chosen on count equivalents
         # (clusterspy.noise): their sums are judged as those counts.
-        shift = max(gain["offset"], 0.0) / gain["gain"]
         y_all = np.rint(np.clip(
-            (y_all + result.counts[:, None] * shift) / gain["gain"], 0, None))
+            (y_all + result.counts[:, None] * gain["offset"] / gain["gain"])
+            / gain["gain"], 0, None))
         counts = bool(usable.any())
+    held_out = _held_out_sums(signal, result, gain) if counts and k > 1 else None
     units, edges, lines = "", None, {}
     if one_d:
         axis = sums.axes_manager.signal_axes[0]
         units = str(axis.units) if axis.units and str(axis.units) != "<undefined>" else ""
         x = np.asarray(axis.axis, dtype=np.float64)
-        step = np.diff(x).mean() if x.size > 1 else 1.0
-        edges = np.concatenate([x - step / 2, [x[-1] + step / 2]])
+        # channel edges halfway between channels (non-uniform axes too)
+        middle = (x[1:] + x[:-1]) / 2
+        first = x[0] - (middle[0] - x[0]) if x.size > 1 else x[0] - 0.5
+        last = x[-1] + (x[-1] - middle[-1]) if x.size > 1 else x[0] + 0.5
+        edges = np.concatenate([[first], middle, [last]])
         lines = signal_lines(sums)
 
     weights = np.full((k, k), np.nan)
@@ -314,18 +385,22 @@ def get_cluster_mixtures(signal, tolerance=0.05, alpha=0.001):
             w = test["weights"]
             low, high = test["window"]
             largest[c] = test["relative_difference"]
-            window[c] = (float(edges[low]), float(edges[high]))
+            low, high = sorted((float(edges[low]), float(edges[high])))
+            window[c] = (low, high)
             window_lines[c] = [
-                name for name, energy in lines.items()
-                if window[c][0] <= energy <= window[c][1]
+                name for name, energy in lines.items() if low <= energy <= high
             ]
-            distinct[c] = bool(test["excess"][0] > test["excess"][1])
+            if held_out is not None:
+                distinct[c] = _distinct(held_out, c, others, alpha, tolerance)
         else:
             w = _nnls_mix(y, o_sums)
         mix = w @ o_sums
-        shares = w * o_sums.sum(axis=1) / max(mix.sum(), 1e-300)
-        weights[c] = 0.0
-        weights[c, others] = shares
         unexplained[c] = np.abs(y - mix).sum() / max(np.abs(y).sum(), 1e-300)
+        # Shares of the mix's intensity; by absolute intensity, so that they
+        # stay in [0, 1] for data with negative values.
+        parts = w * np.abs(o_sums).sum(axis=1)
+        if parts.sum() > 0:
+            weights[c] = 0.0
+            weights[c, others] = parts / parts.sum()
     return ClusterMixtures(weights, largest, window, unexplained, distinct,
                            window_lines, tolerance, alpha, counts, units)

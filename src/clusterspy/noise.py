@@ -26,11 +26,12 @@ majority.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["GainEstimate", "photon_transfer", "count_equivalents"]
+__all__ = ["GainEstimate", "check_rank", "photon_transfer", "count_equivalents"]
 
 #: Cells of similar reconstructed intensity the curve is drawn from.
 _N_BINS = 20
@@ -65,6 +66,28 @@ class GainEstimate(NamedTuple):
     usable: bool
     means: np.ndarray
     variances: np.ndarray
+
+
+def check_rank(n_components, shape):
+    """``n_components`` as an int, checked against data of ``shape``: the
+    rank must leave residual on both halves of the positions.
+
+    Examples
+    --------
+    >>> from clusterspy.noise import check_rank
+    >>> check_rank(3, (100, 64))
+    3
+    """
+    n, m = shape
+    largest = min(n // 2, m) - 2
+    if isinstance(n_components, bool) or not isinstance(n_components, numbers.Integral):
+        raise TypeError(f"`n_components` must be an int, not {n_components!r}.")
+    if not 1 <= n_components <= largest:
+        raise ValueError(
+            f"`n_components` must be in [1, {largest}] for data of shape "
+            f"{tuple(shape)}, not {n_components!r}."
+        )
+    return int(n_components)
 
 
 def photon_transfer(data, n_components, max_rows=4000, random_state=0):
@@ -118,28 +141,36 @@ def photon_transfer(data, n_components, max_rows=4000, random_state=0):
         raise ValueError(
             f"`data` must be 2-D (n_positions, n_channels), not of shape {X.shape}."
         )
-    n, m = X.shape
-    r = int(n_components)
-    if not 1 <= r < min(n // 2, m) - 1:
-        raise ValueError(
-            f"`n_components` must be in [1, {min(n // 2, m) - 2}] for data of shape "
-            f"{X.shape}, not {n_components!r}."
-        )
+    r = check_rank(n_components, X.shape)
+    if isinstance(max_rows, bool) or not isinstance(max_rows, numbers.Integral) or (
+        max_rows < 2
+    ):
+        raise ValueError(f"`max_rows` must be an int >= 2, not {max_rows!r}.")
+    if not np.isfinite(X).all():
+        raise ValueError("`data` must be finite: it holds NaN or infinite values.")
+    n = X.shape[0]
     rng = np.random.default_rng(random_state)
     order = rng.permutation(n)
     fit_rows = np.sort(order[: n // 2][:max_rows])
     test_rows = np.sort(order[n // 2 :][:max_rows])
     train, test = X[fit_rows], X[test_rows]
     mean = train.mean(axis=0)
-    _, _, vt = randomized_svd(train - mean, r, n_oversamples=10, n_iter=7,
-                              random_state=random_state)
-    projection = vt.T @ vt
-    q = np.eye(m) - projection
-    q2 = q * q
-    reconstruction = mean + (test - mean) @ projection
-    squares = ((test - mean) @ q) ** 2
-    offset_column = np.broadcast_to(q2.sum(axis=0), squares.shape)
-    gain_column = np.clip(reconstruction, 0, None) @ q2
+    _, _, v = randomized_svd(train - mean, r, n_oversamples=10, n_iter=7,
+                             random_state=random_state)
+    # With P = v.T @ v and Q = I - P, nothing of size channels x channels is
+    # formed (an image stack has as many channels as pixels per frame):
+    # the residual is t - (t @ v.T) @ v; sum_l Q_jl**2 = 1 - P_jj (P is a
+    # projection); and mu @ (Q * Q) = mu * (1 - 2 P_jj) + mu @ (P * P),
+    # where P * P = k.T @ k with k[(a, b), l] = v[a, l] * v[b, l].
+    centred = test - mean
+    coefficients = centred @ v.T
+    reconstruction = mean + coefficients @ v
+    squares = (centred - coefficients @ v) ** 2
+    leverage = (v * v).sum(axis=0)
+    k = (v[:, None, :] * v[None, :, :]).reshape(r * r, -1)
+    positive = np.clip(reconstruction, 0, None)
+    offset_column = np.broadcast_to(1 - leverage, squares.shape)
+    gain_column = positive * (1 - 2 * leverage) + (positive @ k.T) @ k
     edges = np.quantile(reconstruction, np.linspace(0, 1, _N_BINS + 1))
     cell = np.clip(np.searchsorted(edges, reconstruction, side="right") - 1, 0,
                    _N_BINS - 1).ravel()
@@ -156,12 +187,13 @@ def photon_transfer(data, n_components, max_rows=4000, random_state=0):
     fitted = design @ (offset, gain)
     total = ((variances - variances.mean()) ** 2).sum()
     r_squared = float(1 - ((variances - fitted) ** 2).sum() / total) if total > 0 else 0.0
-    # Where the counts are: the intensity-weighted mean intensity.
-    positive = np.clip(reconstruction, 0, None)
+    # Where the counts are: the intensity-weighted mean intensity. A negative
+    # offset (a dark pedestal not subtracted) is allowed: the noise there is
+    # still gain * (intensity - pedestal).
     level = float((positive**2).sum() / max(positive.sum(), 1e-300))
     shot = gain * level
     noise = offset + shot
-    shot_share = float(shot / noise) if noise > 0 and gain > 0 else 0.0
+    shot_share = float(min(shot / noise, 1.0)) if noise > 0 and gain > 0 else 0.0
     usable = bool(gain > 0 and r_squared >= 0.9 and shot_share >= 0.5)
     return GainEstimate(float(gain), float(offset), r_squared, shot_share, usable,
                         means, variances)
@@ -170,9 +202,10 @@ def photon_transfer(data, n_components, max_rows=4000, random_state=0):
 def count_equivalents(data, estimate):
     """The data as whole count equivalents: ``rint((data + offset / gain) / gain)``.
 
-    The offset's variance becomes ``offset / gain**2`` pseudo-counts, so the
-    equivalents' variance equals their mean, as a Poisson count's does;
-    negative values (noise around a subtracted background) are clipped at 0.
+    The offset's variance becomes ``offset / gain**2`` pseudo-counts (a
+    negative offset, a dark pedestal, is subtracted), so the equivalents'
+    variance equals their mean, as a Poisson count's does; values below
+    zero (noise around a subtracted background) are clipped at 0.
 
     Examples
     --------
@@ -182,6 +215,8 @@ def count_equivalents(data, estimate):
     >>> count_equivalents(np.array([[1.0, 2.6, -0.4]]), fit)
     array([[2., 5., 0.]])
     """
-    shift = max(estimate.offset, 0.0) / estimate.gain
+    if not estimate.gain > 0:
+        raise ValueError(f"The estimate's gain must be > 0, not {estimate.gain!r}.")
+    shift = estimate.offset / estimate.gain
     out = (np.asarray(data, dtype=np.float64) + shift) / estimate.gain
     return np.rint(np.clip(out, 0, None))

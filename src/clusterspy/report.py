@@ -840,9 +840,10 @@ def _mixtures_section(mixtures, n_clusters):
             "the other clusters' (Poisson fit; shares of the mix's intensity), "
             "the window of channels where it differs most clearly, and the share "
             "of its intensity the mix leaves unexplained. <em>Mixture-like</em>: "
-            f"within {mixtures.tolerance:.0%} of the mix wherever the counts can "
-            "tell, as an interface or a thin layer over a matrix would be; "
-            "consider merging it (<code>merge_clusters</code>)."
+            f"not shown to differ from the mix by more than {mixtures.tolerance:.0%} "
+            "in any window, on counts held out from the clustering, as an "
+            "interface, a thin layer over a matrix or one phase cut in two would "
+            "be; consider merging it (<code>merge_clusters</code>)."
         )
         like = mixtures.mixture_like
         if like:

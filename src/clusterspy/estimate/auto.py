@@ -217,9 +217,13 @@ def _counts_rows(signal, keep, rng, size):
 def _shot_noise_gain(data, n_components):
     """The photon-transfer fit of non-count data, or None when it cannot be
     made (too few rows or channels for the rank, values not finite)."""
-    from ..noise import photon_transfer
+    from ..noise import check_rank, photon_transfer
 
-    if n_components + 1 >= min(data.shape) - 1 or not np.isfinite(data).all():
+    try:
+        check_rank(n_components, data.shape)
+    except (TypeError, ValueError):
+        return None
+    if not np.isfinite(data).all():
         return None
     return photon_transfer(data, n_components)
 
@@ -229,7 +233,7 @@ def choose_n_clusters_auto(plan, max_clusters, seed, show_progressbar=None):
 
     Count data clustered on decomposition components: the Poisson split
     rule on the raw counts of the kept positions, with as many components
-    as the clustering uses. Other data clustered on decomposition
+    as the clustering uses. Other spectra clustered on decomposition
     components whose noise is counting noise scaled by a gain (Raman, CL:
     :mod:`clusterspy.noise`): the same rule on their count equivalents.
     Anything else: the majority of the metrics on the preprocessed
@@ -251,7 +255,8 @@ def choose_n_clusters_auto(plan, max_clusters, seed, show_progressbar=None):
             random_state=seed,
         )
         return auto._replace(positions=rows)
-    if source.kind in _DECOMPOSED:
+    if source.kind in _DECOMPOSED and signal.axes_manager.signal_dimension == 1:
+        # Spectra only: the rule's windows are runs of adjacent channels.
         from ..noise import count_equivalents
 
         rows, data = _data_rows(signal, plan.keep, rng, AUTO_FIT_SAMPLE_SIZE)
