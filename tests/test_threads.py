@@ -112,3 +112,13 @@ def test_an_interrupt_tripped_while_the_main_thread_waits_is_raised_at_once():
         assert not finished.is_set()
     finally:
         release.set()
+
+
+def test_a_timeout_error_raised_by_a_call_is_raised_as_it_is():
+    def work(i):
+        if i == 1:
+            raise TimeoutError("the call's own")
+        return i
+
+    with pytest.raises(TimeoutError, match="the call's own"):
+        thread_map(work, [0, 1, 2], 2)

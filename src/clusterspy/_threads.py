@@ -14,7 +14,8 @@ from __future__ import annotations
 import numbers
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 
 __all__ = ["available_cores", "check_n_jobs", "thread_map", "locked"]
 
@@ -103,10 +104,18 @@ def thread_map(func, items, n_jobs):
 
 
 def _result(future):
-    """``future.result()``, waiting in short slices so that Ctrl-C is seen."""
-    while not future.done():
-        wait((future,), timeout=_POLL_SECONDS)
-    return future.result()
+    """``future.result()``, waiting in short slices so that Ctrl-C is seen.
+
+    Through ``future.result(timeout)``, whose lock is released however the
+    wait ends (``concurrent.futures.wait`` can leave a future's lock held
+    when interrupted, and its worker then hangs at exit).
+    """
+    while True:
+        try:
+            return future.result(timeout=_POLL_SECONDS)
+        except FuturesTimeout:
+            if future.done():  # the call itself raised a TimeoutError
+                raise
 
 
 def locked(callback):
