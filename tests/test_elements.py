@@ -86,7 +86,7 @@ def test_signal_lines_from_exspy():
     assert lines["Fe_Ka"] == pytest.approx(6403.9)
     assert "Fe_La" in lines and "Cu_La" in lines
     s.metadata.Signal.signal_type = ""
-    assert signal_lines(clusterspy.datasets.spectrum_image((3, 2), 16)) == {}
+    assert signal_lines(clusterspy.datasets.spectrum_image((3, 2), 16, random_state=0)) == {}
 
 
 def test_eels_edges():

@@ -82,4 +82,4 @@ def test_scree(analysed):
     np.testing.assert_allclose(rest.get_offsets()[:, 1], ratio[3:30])
     assert ax.get_yscale() == "log"
     with pytest.raises(ValueError, match="decomposition"):
-        plot_scree(clusterspy.datasets.spectrum_image(shape=(4, 4), n_channels=8))
+        plot_scree(clusterspy.datasets.spectrum_image(shape=(4, 4), n_channels=8, random_state=0))

@@ -174,7 +174,7 @@ def test_element_table_of_an_eds_map(eds):
         table["Fe_Ka"], sums.get_lines_intensity(["Fe_Ka"])[0].data
     )
     # Not an EDS map: no element table.
-    s = clusterspy.datasets.spectrum_image(shape=(8, 6), n_channels=16)
+    s = clusterspy.datasets.spectrum_image(shape=(8, 6), n_channels=16, random_state=0)
     s.clusterspy.cluster_analysis("signal", n_clusters=2, random_state=0)
     assert "elements" not in sections(render_report(s, figures={}))
 
@@ -334,7 +334,7 @@ def test_sparse_map_suggests_binning():
 
 
 def test_one_cluster_and_small_percentages():
-    s = clusterspy.datasets.spectrum_image(shape=(50, 40), n_channels=16)
+    s = clusterspy.datasets.spectrum_image(shape=(50, 40), n_channels=16, random_state=0)
     mask = np.zeros((50, 40), dtype=bool)  # navigation order, x first
     mask[0, 0] = True  # 1 of 2000 positions: 0.05 %
     s.clusterspy.cluster_analysis(
@@ -353,7 +353,7 @@ def test_one_cluster_and_small_percentages():
 
 
 def test_one_component_wording():
-    s = clusterspy.datasets.spectrum_image(shape=(8, 6), n_channels=16)
+    s = clusterspy.datasets.spectrum_image(shape=(8, 6), n_channels=16, random_state=0)
     s.clusterspy.cluster_analysis(
         "pca", number_of_components=1, n_clusters=2, random_state=0
     )

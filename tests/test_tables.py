@@ -90,6 +90,6 @@ def test_format_percent():
     assert format_percent(float("nan")) == "n/a"
     with pytest.raises(ValueError, match="xray_lines"):
         ClusterTable  # noqa: B018
-        s = clusterspy.datasets.spectrum_image(shape=(4, 4), n_channels=16)
+        s = clusterspy.datasets.spectrum_image(shape=(4, 4), n_channels=16, random_state=0)
         s.clusterspy.cluster_analysis("signal", n_clusters=2, random_state=0)
         s.clusterspy.get_cluster_table(xray_lines=["Fe_Ka"])
