@@ -165,3 +165,25 @@ def test_a_descending_axis_gives_an_ordered_window():
     for window in m.window:
         low, high = window
         assert -0.005 <= low < high <= 0.635
+
+
+def test_no_verdict_when_the_fitted_clustering_cannot_assign_new_data():
+    # a clusterspy 0.1.0 result (pickled model: never read back)
+    s, _, _, band = _band_map()
+    stored = s.learning_results.clusterspy
+    stored["model_data"] = None
+    stored["model"] = np.zeros(3)
+    m = s.clusterspy.get_cluster_mixtures()
+    assert list(m.distinct) == [None, None, None]
+    assert np.isfinite(m.weights[band]).all()  # the description stays
+    assert '<section id="mixtures">' in render_report(s, figures={})
+
+
+def test_no_verdict_when_the_fitted_clustering_does_not_give_the_result():
+    # spatial_weight: a new signal lacks the positions' coordinates, so the
+    # fitted clustering cannot reproduce the partition it would be judged on
+    s, _, _, band = _band_map()
+    s.clusterspy.cluster_analysis("signal", n_clusters=3, spatial_weight=0.5,
+                                  random_state=0)
+    m = s.clusterspy.get_cluster_mixtures()
+    assert list(m.distinct) == [None, None, None]

@@ -114,8 +114,10 @@ def _result(future):
         try:
             return future.result(timeout=_POLL_SECONDS)
         except FuturesTimeout:
-            if future.done():  # the call itself raised a TimeoutError
-                raise
+            if future.done():
+                # finished meanwhile, or the call's own TimeoutError: either
+                # way its outcome, not the poll's
+                return future.result()
 
 
 def locked(callback):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import html
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,10 @@ from .results import get_cluster_result
 from .signals import cluster_signals
 
 __all__ = ["ClusterMixtures", "get_cluster_mixtures"]
+
+#: Share of the clustered positions the fitted clustering must assign as the
+#: result did, for a verdict on held-out counts.
+_MIN_AGREEMENT = 0.95
 
 
 @dataclass
@@ -248,14 +253,26 @@ def _held_out_sums(signal, result, gain, max_rows=20_000, random_state=0):
     else:
         counts = np.clip(np.rint(data), 0, None)
     first, second = split_counts(counts, random_state)
-    doubled = 2.0 * first
-    if gain:  # back to the data's units
-        doubled = doubled * gain["gain"] - gain["offset"] / gain["gain"]
-    new = Signal1D(doubled.reshape((rows.size,) + signal.axes_manager._signal_shape_in_array))
+
+    def assign(values):
+        if gain:  # back to the data's units
+            values = values * gain["gain"] - gain["offset"] / gain["gain"]
+        new = Signal1D(values.reshape(
+            (rows.size,) + signal.axes_manager._signal_shape_in_array))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a model's version warning, once more
+            return np.asarray(result.predict(new).data).reshape(-1)
+
     try:
-        assigned = np.asarray(result.predict(new).data).reshape(-1)
-    except (ValueError, TypeError, NotImplementedError, KeyError):
-        return None
+        # The fitted clustering must reproduce the result's own partition on
+        # the whole counts (it does not with spatial_weight, whose
+        # coordinates a new signal lacks, nor exactly for every source);
+        # otherwise the verdict would be about another partition.
+        if (assign(counts) == labels[rows]).mean() < _MIN_AGREEMENT:
+            return None
+        assigned = assign(2.0 * first)
+    except (ValueError, TypeError, NotImplementedError, KeyError, RuntimeError):
+        return None  # the clustering cannot assign new data
     k = result.n_clusters
     onehot = np.zeros((k, rows.size))
     kept = assigned >= 0
