@@ -187,3 +187,11 @@ def test_no_verdict_when_the_fitted_clustering_does_not_give_the_result():
                                   random_state=0)
     m = s.clusterspy.get_cluster_mixtures()
     assert list(m.distinct) == [None, None, None]
+
+
+def test_the_report_shows_a_given_mixtures_table_as_it_is():
+    s, *_ = _band_map()
+    given = s.clusterspy.get_cluster_mixtures(tolerance=0.5)
+    html = render_report(s, figures={}, mixtures=given)
+    assert "by more than 50% in any window" in html
+    assert "by more than 5% in any window" in render_report(s, figures={})

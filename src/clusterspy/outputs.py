@@ -157,6 +157,7 @@ def write_outputs(
     reference=None,
     metrics=None,
     warnings=None,
+    mixtures=True,
 ):
     """Write every output file of the workflow into the existing ``folder``.
 
@@ -185,6 +186,9 @@ def write_outputs(
         (``{name: ClusterMetric}``); None: the stored one when ``estimate``.
     warnings : list of str or None
         Shown first in the report.
+    mixtures : bool or ClusterMixtures
+        The report's "Closest mixtures" section (see
+        :func:`clusterspy.report.write_report`).
 
     Returns
     -------
@@ -258,6 +262,7 @@ def write_outputs(
         metrics=metrics,
         warnings=warnings,
         table=table,
+        mixtures=mixtures,
     )
     written.append(report)
     return written, report, result_path

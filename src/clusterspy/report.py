@@ -1038,9 +1038,11 @@ def render_report(
 ):
     """Return the HTML text of the report (see :func:`write_report`)."""
     from . import __version__
+    from .mixtures import ClusterMixtures, get_cluster_mixtures
 
     result = get_cluster_result(signal)
-    check_bool(mixtures, "mixtures")
+    if not isinstance(mixtures, ClusterMixtures):
+        check_bool(mixtures, "mixtures")
     metric_items = _metrics(signal, metric, metrics)
     warnings = _check_warnings(warnings)
     if figures is None:
@@ -1069,9 +1071,9 @@ def render_report(
         table = None
     count_summary = counts_per_pixel(signal) if counts else None
     mixture_table = None
-    if mixtures and result.n_clusters > 1:
-        from .mixtures import get_cluster_mixtures
-
+    if isinstance(mixtures, ClusterMixtures):
+        mixture_table = mixtures
+    elif mixtures and result.n_clusters > 1:
         mixture_table = get_cluster_mixtures(signal)
     parameters = result.parameters
     if title is None:
@@ -1241,10 +1243,12 @@ def write_report(
         False shows none.
     counts : bool
         Show the counts per pixel of count data (:func:`counts_per_pixel`).
-    mixtures : bool
+    mixtures : bool or ClusterMixtures
         Show each cluster's closest mixture of the others
         (:func:`clusterspy.get_cluster_mixtures`): which clusters look like
-        interfaces or mixtures rather than phases.
+        interfaces or mixtures rather than phases. A
+        :class:`~clusterspy.ClusterMixtures` already computed is shown as it
+        is.
 
     Returns
     -------

@@ -555,6 +555,7 @@ class _Choices:
     components: object = None
     counts: object = None
     metric: object = None
+    mixtures: object = None
     warnings: list = field(default_factory=list)
 
 
@@ -592,6 +593,8 @@ def _report_evidence(found):
     from dataclasses import replace
 
     out = {"warnings": list(found.warnings)} if found.warnings else {}
+    if found.mixtures is not None:
+        out["mixtures"] = found.mixtures
     metric = found.metric
     curves = getattr(metric, "curves", None) or {}
     if not curves:
@@ -747,7 +750,7 @@ def _analyse(signal, plan, say, found):
     if not auto_inside:
         with _library_errors():
             signal.clusterspy.cluster_analysis(cluster_source, **common, **kwargs)
-    _say_mixtures(signal, say)
+    found.mixtures = _say_mixtures(signal, say)
     if lazy_pca and n_components == "auto":
         found.components = _pca_choice(signal)
         if found.components is not None:
@@ -766,10 +769,11 @@ def _say_mixtures(signal, say):
     from .mixtures import get_cluster_mixtures
 
     if signal.clusterspy.result.n_clusters < 2:
-        return
+        return None
     mixtures = get_cluster_mixtures(signal)
     for c in mixtures.mixture_like:
         say(f"Mixture-like: {mixtures.describe(c)}; consider merging it")
+    return mixtures  # the report shows the same table: computed once
 
 
 def _started_from(signal):
