@@ -218,14 +218,15 @@ def _check_fraction(value, name):
     return float(value)
 
 
-def _held_out_sums(signal, result, gain, max_rows=20_000, random_state=0):
+def _held_out_sums(signal, result, gain, per_cluster=1000, random_state=0):
     """Per-cluster sums of one half of the counts, the positions assigned by
     the other half; None when the fitted clustering cannot assign new data.
 
     The verdict must not be taken on the data the partition was fitted on:
     k-means cuts even a single phase where its noise differs most, and its
     clusters' sums then differ by far more than their noise. So the counts
-    (or count equivalents) of the clustered positions are split into two
+    (or count equivalents) of the clustered positions (at most ``per_cluster``
+    of each cluster) are split into two
     independent Poisson halves (:func:`clusterspy.auto_k.split_counts`), the
     first half (doubled, in the data's units) is assigned by the fitted
     clustering (``result.predict``), and the second half is summed per
@@ -237,10 +238,16 @@ def _held_out_sums(signal, result, gain, max_rows=20_000, random_state=0):
     from .noise import GainEstimate, count_equivalents
 
     labels = np.asarray(result.labels).reshape(-1)
-    rows = np.flatnonzero(labels >= 0)
     rng = np.random.default_rng(random_state)
-    if rows.size > max_rows:
-        rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
+    # At most ``per_cluster`` positions of each cluster (a seeded sample):
+    # enough counts for the test, and a small cluster keeps all of its own.
+    rows = []
+    for c in range(result.n_clusters):
+        members = np.flatnonzero(labels == c)
+        if members.size > per_cluster:
+            members = rng.choice(members, size=per_cluster, replace=False)
+        rows.append(members)
+    rows = np.sort(np.concatenate(rows))
     flat = signal._data_aligned_with_axes.reshape(
         (signal.axes_manager.navigation_size, -1))
     data = flat[rows]
