@@ -379,7 +379,12 @@ def get_cluster_mixtures(signal, tolerance=0.05, alpha=0.001):
             (y_all + result.counts[:, None] * gain["offset"] / gain["gain"])
             / gain["gain"], 0, None))
         counts = bool(usable.any())
-    held_out = _held_out_sums(signal, result, gain) if counts and k > 1 else None
+    # The held-out counts are the analysed signal's: not for sums of another
+    # (user) signal.
+    held_out = (
+        _held_out_sums(signal, result, gain)
+        if counts and k > 1 and result.centers_source != "user" else None
+    )
     units, edges, lines = "", None, {}
     if one_d:
         axis = sums.axes_manager.signal_axes[0]
