@@ -15,7 +15,7 @@ least one window of adjacent channels, it differs from the mix by more than
 the windows at level ``alpha``). Otherwise it is *mixture-like*: not shown
 to differ from a mix by more than ``tolerance`` anywhere, and a candidate for
 :func:`~clusterspy.merge_clusters`. The verdict is taken on counts held out
-from the clustering (:func:`_held_out_sums`); the weights, the window and the
+from the clustering (``_held_out_sums``); the weights, the window and the
 unexplained share describe the whole sums.
 
 Shot-noise data whose ``n_clusters="auto"`` was chosen on count
@@ -119,7 +119,7 @@ class ClusterMixtures:
         cluster : int
         min_share : float
             Clusters giving less than this share of the mix are left out of
-            the text (they are in :attr:`weights`).
+            the text (they are in ``weights``).
         """
         w = self.weights[cluster]
         if not np.isfinite(w).all():

@@ -3,8 +3,8 @@ intensities, as a small pandas-free structure (:class:`ClusterTable`) that
 writes CSV and HTML.
 
 :func:`get_cluster_table` is the API (``s.clusterspy.get_cluster_table()``);
-:meth:`ClusterTable.to_html` and :func:`format_percent` are the building
-blocks of the report, :meth:`ClusterTable.to_csv` of the exported files.
+:meth:`~clusterspy.ClusterTable.to_html` and :func:`format_percent` are the building
+blocks of the report, :meth:`~clusterspy.ClusterTable.to_csv` of the exported files.
 """
 
 from __future__ import annotations
