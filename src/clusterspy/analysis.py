@@ -695,6 +695,11 @@ def _build_result(signal, call, fit, ordered, signals):
     """The :class:`ClusterResult`: arrays, cluster signals, the fitted model, provenance."""
     source, centers = call.plan.source, call.centers
     projection_factors, projection_mean, centre = _projection(signal, source)
+    projection_weights = None
+    if source.kind == "decomposition":
+        from .components import poisson_channel_counts
+
+        projection_weights = poisson_channel_counts(signal)
     return ClusterResult(
         labels=ordered.labels,
         n_clusters=fit.k,
@@ -708,6 +713,7 @@ def _build_result(signal, call, fit, ordered, signals):
         navigation_shape=tuple(signal.axes_manager.navigation_shape),
         projection_factors=projection_factors,
         projection_mean=projection_mean,
+        projection_weights=projection_weights,
         parameters=_parameters(signal, call, fit, ordered, centre),
         versions=_versions(),
         centers_axes=json_safe(centers.signal_axes_dicts()),

@@ -309,6 +309,43 @@ def _decomposition_counts(signal, navigation_mask=None, signal_mask=None):
     return np.asarray(rows), np.asarray(cols)
 
 
+def decomposition_masks(signal):
+    """The masks the signal's decomposition was given, in HyperSpy's layout
+    (HyperSpy stores them in data order), or None each."""
+    lr = signal.learning_results
+    nav = getattr(lr, "navigation_mask", None)
+    sig = getattr(lr, "signal_mask", None)
+    am = signal.axes_manager
+    nav = nav.reshape(am._navigation_shape_in_array).T if isinstance(nav, np.ndarray) else None
+    sig = sig.reshape(am._signal_shape_in_array).T if isinstance(sig, np.ndarray) else None
+    return nav, sig
+
+
+def poisson_channel_counts(signal):
+    """Counts per channel (all channels, 0 where masked) of a decomposition
+    made with ``normalize_poissonian_noise=True``, or None for another.
+
+    Its factors are ``V * sqrt(counts)`` with ``V`` orthonormal, so new data
+    are projected on them by least squares weighted by ``1 / counts``
+    (:func:`clusterspy.prediction.features_of`): the loadings HyperSpy would
+    give. The sums are HyperSpy's (over the decomposed positions), taken
+    again from the data: one more pass for a lazy signal.
+    """
+    from .masks import signal_mask_to_flat
+
+    lr = signal.learning_results
+    if not getattr(lr, "poissonian_noise_normalized", False):
+        return None
+    nav, sig = decomposition_masks(signal)
+    _, cols = _decomposition_counts(signal, nav, sig)
+    flat_sig = signal_mask_to_flat(signal, sig)
+    if flat_sig is None:
+        return cols
+    full = np.zeros(flat_sig.size)
+    full[~flat_sig] = cols
+    return full
+
+
 def _low_rank_null_eigenvalue(model, rank, n_draws, rng):
     """Largest explained variance beyond ``rank`` of Poisson draws of a model."""
     values = []

@@ -172,6 +172,7 @@ def _finish(signal, result, labels, centers, distances, membership, edit):
         navigation_shape=result.navigation_shape,
         projection_factors=result.projection_factors,
         projection_mean=result.projection_mean,
+        projection_weights=getattr(result, "projection_weights", None),
         parameters=json_safe(parameters),
         versions=result.versions,
         centers_axes=result.centers_axes,

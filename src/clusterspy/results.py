@@ -72,12 +72,14 @@ _ARRAY_KEYS = (
     "navigation_shape",
     "projection_factors",
     "projection_mean",
+    "projection_weights",
     "model_data",
 )
 
 # Arrays that may come from the caller or the signal rather than being
 # computed by the analysis: copied when stored.
-_FROM_OUTSIDE = ("signal_mask", "projection_factors", "projection_mean")
+_FROM_OUTSIDE = ("signal_mask", "projection_factors", "projection_mean",
+                 "projection_weights")
 
 
 class ClusterResult:
@@ -249,12 +251,12 @@ class ClusterResult:
         for key in _ARRAY_KEYS:
             if key == "navigation_shape":
                 out[key] = np.asarray(self.navigation_shape, dtype=np.int64)
-            elif key in _FROM_OUTSIDE and getattr(self, key) is not None:
+            elif key in _FROM_OUTSIDE and getattr(self, key, None) is not None:
                 # the caller's mask, the signal's decomposition: never aliased,
                 # so that editing them later cannot change the stored result
                 out[key] = np.array(getattr(self, key), copy=True)
             else:
-                out[key] = getattr(self, key)
+                out[key] = getattr(self, key, None)
         out["parameters"] = json.dumps(self.parameters, sort_keys=True)
         out["versions"] = json.dumps(self.versions, sort_keys=True)
         out["centers_axes"] = json.dumps(self.centers_axes)

@@ -146,26 +146,16 @@ def significant_components(signal):
     >>> significant_components(s).n_components
     3
     """
-    from ..components import significant_components_of
+    from ..components import decomposition_masks, significant_components_of
 
     lr = signal.learning_results
     key = _decomposition_key(lr)
     cached = _CHOICES.get(key)
     if cached is not None and cached[0] is lr.explained_variance:
         return cached[1]
-    # The masks the decomposition was given (HyperSpy stores them in data
-    # order): the null is simulated on the positions it decomposed.
-    nav = getattr(lr, "navigation_mask", None)
-    sig = getattr(lr, "signal_mask", None)
-    am = signal.axes_manager
-    if isinstance(nav, np.ndarray):
-        nav = nav.reshape(am._navigation_shape_in_array).T
-    else:
-        nav = None
-    if isinstance(sig, np.ndarray):
-        sig = sig.reshape(am._signal_shape_in_array).T
-    else:
-        sig = None
+    # The masks the decomposition was given: the null is simulated on the
+    # positions it decomposed.
+    nav, sig = decomposition_masks(signal)
     choice = significant_components_of(signal, navigation_mask=nav, signal_mask=sig)
     _CHOICES.clear()  # one entry: keeps no old decomposition alive
     _CHOICES[key] = (lr.explained_variance, choice)
