@@ -30,7 +30,9 @@ def predict(result, signal, cluster_source=None, show_progressbar=None):
     ``predict`` (or, for algorithms without one, the nearest cluster centre
     in feature space). For the ``"decomposition"``/``"bss"`` sources, the new
     data are projected on the stored factors by least squares (after
-    subtracting the decomposition mean, where one was used).
+    subtracting the decomposition mean, where one was used), weighted by
+    one over the counts per channel for a Poisson-normalised decomposition
+    (``result.projection_weights``): HyperSpy's own loadings.
 
     Parameters
     ----------
