@@ -145,3 +145,20 @@ def test_image_stacks_keep_the_metrics():
     stack = hs.signals.Signal2D(s.data.reshape(10, 10, 16, 16))
     result, _ = _auto(stack)
     assert result.parameters["n_clusters_choice"]["rule"].startswith("metrics-majority")
+
+
+def test_count_equivalents_of_sums_count_the_offset_once_per_position():
+    from clusterspy.noise import GainEstimate, from_count_equivalents
+
+    fit = GainEstimate(0.2, 0.5, 1.0, 1.0, True, None, None)
+    rng = np.random.default_rng(0)
+    rows = 0.2 * rng.poisson(50.0, (6, 32)) + 1.03  # no ties for the rounding
+    sums = np.array([rows[:2].sum(axis=0), rows[2:].sum(axis=0)])
+    # without rounding, the equivalents of a sum are the sum of equivalents
+    expected = np.array([((rows[:2] + 2.5) / 0.2).sum(axis=0),
+                         ((rows[2:] + 2.5) / 0.2).sum(axis=0)])
+    np.testing.assert_array_equal(count_equivalents(sums, fit, positions=[2, 4]),
+                                  np.rint(expected))
+    # and back to the data's units, one position at a time
+    one = count_equivalents(rows, fit)
+    np.testing.assert_allclose(from_count_equivalents(one, fit), rows, atol=0.2 / 2)

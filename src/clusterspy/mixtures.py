@@ -230,12 +230,13 @@ def _held_out_sums(signal, result, gain, per_cluster=1000, random_state=0):
     independent Poisson halves (:func:`clusterspy.auto_k.split_counts`), the
     first half (doubled, in the data's units) is assigned by the fitted
     clustering (``result.predict``), and the second half is summed per
-    assigned cluster.
+    assigned cluster. ``gain``: the :class:`~clusterspy.noise.GainEstimate`
+    of shot-noise data (their count equivalents are split), or None.
     """
     from hyperspy.signals import Signal1D
 
     from .auto_k import split_counts
-    from .noise import GainEstimate, count_equivalents
+    from .noise import count_equivalents, from_count_equivalents
 
     labels = np.asarray(result.labels).reshape(-1)
     rng = np.random.default_rng(random_state)
@@ -254,16 +255,15 @@ def _held_out_sums(signal, result, gain, per_cluster=1000, random_state=0):
     if hasattr(data, "compute"):
         data = data.compute()
     data = np.asarray(data, dtype=np.float64)
-    if gain:
-        fit = GainEstimate(gain["gain"], gain["offset"], 1.0, 1.0, True, None, None)
-        counts = count_equivalents(data, fit)
+    if gain is not None:
+        counts = count_equivalents(data, gain)
     else:
         counts = np.clip(np.rint(data), 0, None)
     first, second = split_counts(counts, random_state)
 
     def assign(values):
-        if gain:  # back to the data's units
-            values = values * gain["gain"] - gain["offset"] / gain["gain"]
+        if gain is not None:  # back to the data's units
+            values = from_count_equivalents(values, gain)
         new = Signal1D(values.reshape(
             (rows.size,) + signal.axes_manager._signal_shape_in_array))
         with warnings.catch_warnings():
@@ -358,6 +358,7 @@ def get_cluster_mixtures(signal, tolerance=0.05, alpha=0.001):
     """
     from .auto_k import _phase_test
     from .counts import is_count_data
+    from .noise import count_equivalents, gain_from_record
     from .plotting.elements import signal_lines
 
     tolerance = _check_fraction(tolerance, "tolerance")
@@ -369,15 +370,13 @@ def get_cluster_mixtures(signal, tolerance=0.05, alpha=0.001):
     usable = (result.counts > 0) & np.isfinite(y_all).all(axis=1)
     one_d = sums.axes_manager.signal_dimension == 1
     counts = bool(one_d and usable.any() and is_count_data(y_all[usable]))
-    gain = (result.parameters.get("n_clusters_choice") or {}).get("gain")
-    if counts or not one_d or result.centers_source == "user":
-        gain = None
-    if gain:
+    record = (result.parameters.get("n_clusters_choice") or {}).get("gain")
+    gain = None
+    if record and not counts and one_d and result.centers_source != "user":
         # Shot-noise data whose automatic k was chosen on count equivalents
         # (clusterspy.noise): their sums are judged as those counts.
-        y_all = np.rint(np.clip(
-            (y_all + result.counts[:, None] * gain["offset"] / gain["gain"])
-            / gain["gain"], 0, None))
+        gain = gain_from_record(record)
+        y_all = count_equivalents(y_all, gain, positions=result.counts)
         counts = bool(usable.any())
     # The held-out counts are the analysed signal's: not for sums of another
     # (user) signal.

@@ -31,7 +31,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["GainEstimate", "check_rank", "photon_transfer", "count_equivalents"]
+__all__ = [
+    "GainEstimate",
+    "check_rank",
+    "photon_transfer",
+    "count_equivalents",
+    "from_count_equivalents",
+    "gain_from_record",
+]
 
 #: Cells of similar reconstructed intensity the curve is drawn from.
 _N_BINS = 20
@@ -199,13 +206,22 @@ def photon_transfer(data, n_components, max_rows=4000, random_state=0):
                         means, variances)
 
 
-def count_equivalents(data, estimate):
+def count_equivalents(data, estimate, positions=None):
     """The data as whole count equivalents: ``rint((data + offset / gain) / gain)``.
 
     The offset's variance becomes ``offset / gain**2`` pseudo-counts (a
     negative offset, a dark pedestal, is subtracted), so the equivalents'
     variance equals their mean, as a Poisson count's does; values below
     zero (noise around a subtracted background) are clipped at 0.
+
+    Parameters
+    ----------
+    data : array-like, shape (n_rows, n_channels)
+    estimate : GainEstimate
+    positions : array-like of int, shape (n_rows,), or None
+        For rows that are sums over positions (cluster sums): how many
+        positions each row sums, so that the offset counts once per
+        position. None: every row is one position.
 
     Examples
     --------
@@ -218,5 +234,32 @@ def count_equivalents(data, estimate):
     if not estimate.gain > 0:
         raise ValueError(f"The estimate's gain must be > 0, not {estimate.gain!r}.")
     shift = estimate.offset / estimate.gain
+    if positions is not None:
+        shift = shift * np.asarray(positions, dtype=np.float64)[:, None]
     out = (np.asarray(data, dtype=np.float64) + shift) / estimate.gain
     return np.rint(np.clip(out, 0, None))
+
+
+def from_count_equivalents(counts, estimate):
+    """Count equivalents back in the data's units: ``gain * counts - offset / gain``
+    (the inverse of :func:`count_equivalents` before its rounding).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterspy.noise import GainEstimate, from_count_equivalents
+    >>> fit = GainEstimate(0.5, 0.0, 1.0, 1.0, True, None, None)
+    >>> from_count_equivalents(np.array([2.0, 5.0]), fit)
+    array([1. , 2.5])
+    """
+    return np.asarray(counts, dtype=np.float64) * estimate.gain - (
+        estimate.offset / estimate.gain)
+
+
+def gain_from_record(record):
+    """The :class:`GainEstimate` of a result's record
+    (``parameters["n_clusters_choice"]["gain"]``): gain, offset and R²; the
+    curve itself is not recorded."""
+    return GainEstimate(float(record["gain"]), float(record["offset"]),
+                        float(record.get("r_squared", np.nan)), np.nan, True,
+                        None, None)

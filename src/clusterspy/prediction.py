@@ -164,8 +164,9 @@ def _project(result, X):
         # HyperSpy's own loadings (plain least squares does not: up to a
         # quarter off, and other labels for some positions). Channels without
         # counts, or masked, carry no weight.
-        root = np.sqrt(np.where(counts > 0, 1.0 / np.where(counts > 0, counts, 1.0),
-                                0.0))
+        counts = np.asarray(counts, dtype=np.float64)
+        root = np.sqrt(np.divide(1.0, counts, out=np.zeros_like(counts),
+                                 where=counts > 0))
         factors = np.nan_to_num(np.asarray(factors, dtype=np.float64)) * root[:, None]
         X = X * root[None, :]
     return np.linalg.lstsq(factors, X.T, rcond=None)[0].T
